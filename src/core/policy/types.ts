@@ -1,0 +1,104 @@
+/**
+ * The effective policy: what the YAML says after defaults and the org -> repo merge. The core
+ * evaluates this model; the YAML syntax lives in parse.ts and policies/pullgate.schema.json.
+ *
+ * A principal is "@login", "@org/team-slug", or an email address (CODEOWNERS style).
+ */
+export type Principal = string;
+
+export type ProtectionMode = "off" | "audit" | "enforce";
+
+export interface Policy {
+  version: 1;
+  /** Who must approve changes to sensitive paths (CODEOWNERS, the policy, keyrings, workflows). */
+  admins: Principal[];
+  /** Paths (CODEOWNERS-style patterns) whose changes need an admin's approval, whatever CODEOWNERS says. */
+  sensitivePaths: string[];
+  /** Ref prefix of approved-revision records; default "approved/". */
+  recordRefPrefix: string;
+  /** Governed branches, first match wins. */
+  branches: BranchPolicy[];
+}
+
+export interface BranchPolicy {
+  /** Branch name or glob ("main", "release/*"). */
+  branch: string;
+  /** Environment this branch feeds: the record goes to `${recordRefPrefix}${environment}`. */
+  environment: string;
+  signatures: SignaturePolicy;
+  reviews: ReviewPolicy;
+  /** Extra per-path rules: changes under these paths need N approvals from these principals. */
+  pathRules: PathRule[];
+  protection: ProtectionPolicy;
+}
+
+export interface KeyScope {
+  /** Key fingerprints (OpenPGP, uppercase hex) or SSH principals this scope is about. */
+  signers: string[];
+  /** CODEOWNERS-style patterns these signers may change. A commit touching other paths is refused for them. */
+  paths: string[];
+}
+
+export interface SignaturePolicy {
+  /** Every commit pushed to the PR must be signed by a trusted key. */
+  required: boolean;
+  /** Repo paths (read from the base branch) of OpenPGP armored keys: files or folders of .asc. */
+  openpgpKeyrings: string[];
+  /** Repo path of an SSH allowed_signers file, or null. */
+  sshAllowedSigners: string | null;
+  /** Trust GitHub's web-flow key for merge commits GitHub itself made inside the PR (e.g. "Update branch"). */
+  trustWebFlow: boolean;
+  /** The signer's identity (key user ID email / SSH principal) must equal the commit author's email. */
+  requireSignerMatchesAuthor: boolean;
+  /** Optional path scoping of keys; empty = every trusted key may sign any path. */
+  scopes: KeyScope[];
+}
+
+export interface ReviewPolicy {
+  /** Approvals required from writers other than the author. */
+  requiredApprovals: number;
+  /** Every changed file with a code owner needs an approval from one of its owners. */
+  requireCodeOwnerReview: boolean;
+  /** Approvals given on an older head do not count. */
+  dismissStaleApprovals: boolean;
+  /** The most recent pusher's own approval cannot be the one that satisfies the rules (GitHub's require_last_push_approval). */
+  requireLastPushApproval: boolean;
+}
+
+export interface PathRule {
+  /** Name shown in the check ("cluster-prod"); defaults to the first pattern. */
+  name: string;
+  /** CODEOWNERS-style patterns. */
+  paths: string[];
+  /** Approvals needed from the listed principals. */
+  approvals: number;
+  from: Principal[];
+}
+
+export interface ProtectionPolicy {
+  mode: ProtectionMode;
+  requirePullRequest: boolean;
+  /** Required approving review count GitHub must enforce; defaults to reviews.requiredApprovals. */
+  requiredApprovals: number;
+  requireCodeOwnerReview: boolean;
+  dismissStaleReviews: boolean;
+  requireLastPushApproval: boolean;
+  requireSignedCommits: boolean;
+  /** pullgate's check must be a required status check, pinned to this app. */
+  requirePullgateCheck: boolean;
+  /** Branches must be up to date before merging (strict status checks). */
+  requireUpToDate: boolean;
+  allowForcePushes: boolean;
+  allowDeletions: boolean;
+  enforceAdmins: boolean;
+  /** Principals allowed to bypass (rulesets' bypass actors / PR review bypass); anything else is drift. */
+  allowedBypass: Principal[];
+}
+
+/** A policy problem with its place in a file (1-based line and column). */
+export interface PolicyError {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}

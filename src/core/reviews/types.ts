@@ -1,0 +1,34 @@
+/** GitHub review states as `pulls/{n}/reviews` returns them. */
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+
+export interface Review {
+  id: number;
+  /** Reviewer login. */
+  user: string;
+  state: ReviewState;
+  /** The head SHA the review was given on (GitHub's `commit_id`). */
+  commitId: string;
+  submittedAt: string;
+}
+
+/** Repository permission of a user, as `collaborators/{u}/permission` reports it. */
+export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+
+/**
+ * Everything about a PR's reviews the core needs, fetched for exactly one head SHA.
+ * Logins are compared case-insensitively (GitHub logins are case-insensitive).
+ */
+export interface ReviewFacts {
+  author: string;
+  headSha: string;
+  /** Login of whoever pushed the current head (for the last-push rule); null if unknown. */
+  lastPusher: string | null;
+  /** Paths changed by the PR (complete; the adapter fails closed before calling the core otherwise). */
+  changedFiles: string[];
+  /** Reviews oldest first, as GitHub lists them. */
+  reviews: Review[];
+  /** Permission of each reviewer (and anyone else relevant) on the repository. */
+  permissions: Record<string, Permission>;
+  /** Members of teams named as owners or approvers, keyed "org/team-slug". Missing key = unknown team = no members. */
+  teamMembers: Record<string, string[]>;
+}
