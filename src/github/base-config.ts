@@ -1,0 +1,70 @@
+import type { FileSource } from "./file-source.js";
+import { FactsError } from "./octokit.js";
+
+/** Where the repo's own policy lives, on the base branch. */
+export const POLICY_PATH = ".github/pullgate.yml";
+/** The org-wide policy: the same path in the org's `.github` repository, on its default branch. */
+export const ORG_POLICY_REPO = ".github";
+/** GitHub's CODEOWNERS lookup order: the first that exists is the one GitHub uses. */
+export const CODEOWNERS_PATHS = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] as const;
+
+export interface SourceFile {
+  /** "owner/repo@sha:path", for error messages. */
+  file: string;
+  path: string;
+  text: string;
+}
+
+/** Reads the first CODEOWNERS GitHub would use; all three are asked at once to save round trips. */
+export async function readCodeowners(source: FileSource): Promise<SourceFile | null> {
+  const texts = await Promise.all(CODEOWNERS_PATHS.map((p) => source.readFile(p)));
+  for (const [i, text] of texts.entries()) {
+    const path = CODEOWNERS_PATHS[i] as string;
+    if (text !== null) return { file: `${source.label}:${path}`, path, text };
+  }
+  return null;
+}
+
+/**
+ * Reads the keyring the policy names: each OpenPGP entry is a `.asc` file or a folder of them; the
+ * SSH entry is an allowed_signers file. A named keyring that does not exist is an error with that
+ * reason, rather than an empty keyring whose failures would send authors looking in the wrong place.
+ */
+export async function readKeyring(
+  source: FileSource,
+  openpgpPaths: string[],
+  sshAllowedSigners: string | null,
+): Promise<{ openpgp: SourceFile[]; ssh: SourceFile | null }> {
+  const openpgp = (
+    await Promise.all(
+      openpgpPaths.map(async (path): Promise<SourceFile[]> => {
+        const clean = path.replace(/^\/+|\/+$/g, "");
+        if (clean.endsWith(".asc")) {
+          const text = await source.readFile(clean);
+          if (text === null)
+            throw new FactsError(`keyring ${clean} named by the policy does not exist in ${source.label}`);
+          return [{ file: `${source.label}:${clean}`, path: clean, text }];
+        }
+        const files = await source.listFiles(clean);
+        if (files === null)
+          throw new FactsError(
+            `keyring folder ${clean} named by the policy does not exist in ${source.label}`,
+          );
+        const keys = files.filter((f) => f.endsWith(".asc"));
+        const texts = await Promise.all(keys.map((f) => source.readFile(f)));
+        return keys.map((f, i) => ({ file: `${source.label}:${f}`, path: f, text: texts[i] ?? "" }));
+      }),
+    )
+  ).flat();
+  let ssh: SourceFile | null = null;
+  if (sshAllowedSigners !== null) {
+    const text = await source.readFile(sshAllowedSigners);
+    if (text === null) {
+      throw new FactsError(
+        `SSH allowed_signers ${sshAllowedSigners} named by the policy does not exist in ${source.label}`,
+      );
+    }
+    ssh = { file: `${source.label}:${sshAllowedSigners}`, path: sshAllowedSigners, text };
+  }
+  return { openpgp, ssh };
+}

@@ -1,0 +1,93 @@
+import type { Logger } from "probot";
+import type { Verdict } from "../core/verdict/types.js";
+import type { PullgateMetrics } from "../metrics.js";
+import { completeCheck, latestVerdict, startCheck } from "./check-run.js";
+import type { Decision } from "./decision.js";
+import { evaluatePull, type Evaluation } from "./evaluate-pull.js";
+import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
+import { renderCheck } from "./render-check.js";
+import { withTimeout } from "./with-timeout.js";
+import { errorVerdict } from "./error-verdict.js";
+
+export interface GateDeps {
+  appId: number;
+  metrics: PullgateMetrics;
+  timeoutMs: number;
+  log: Logger;
+}
+
+export interface GateTarget {
+  repo: RepoRef;
+  number: number;
+  headSha: string;
+  /** Who pushed the head, when the event says (synchronize); else read back from our last decision. */
+  lastPusher?: string;
+}
+
+/**
+ * Gates one PR head: starts the check, evaluates with a deadline, and completes the check with
+ * the verdict. Whatever goes wrong (an exception, a timeout, a truncated listing) completes the
+ * check as a failure with the reason: never a pass, never a check left in progress.
+ */
+export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): Promise<Evaluation | null> {
+  // Read our previous decision before the new check run becomes the latest one on this head.
+  const lastPusher = target.lastPusher ?? (await previousPusher(gh, target, deps.appId));
+  const checkRunId = await startCheck(gh, target.repo, target.headSha);
+  let evaluation: Evaluation | null = null;
+  try {
+    evaluation = await withTimeout(
+      evaluatePull(gh, { ...target, lastPusher }),
+      deps.timeoutMs,
+      `evaluating ${target.repo.owner}/${target.repo.repo}#${target.number}`,
+    );
+  } catch (error) {
+    const reason = error instanceof FactsError ? error.message : `unexpected error: ${(error as Error).message}`;
+    deps.log.warn({ err: error, pull: target.number }, `pullgate failed closed: ${reason}`);
+    const verdict: Verdict = errorVerdict(target.headSha, reason);
+    const decision: Decision = emptyDecision(target, verdict);
+    await completeCheck(gh, target.repo, checkRunId, renderCheck(verdict, decision, [
+      "Use “Re-run” or “Re-evaluate” once the cause is fixed.",
+    ]));
+    deps.metrics.evaluations.inc({ conclusion: "error" });
+    return null;
+  }
+  if (evaluation.kind === "ungoverned") {
+    await completeCheck(gh, target.repo, checkRunId, {
+      conclusion: "neutral",
+      title: `No pullgate policy governs ${evaluation.baseRef}`,
+      summary: `The base branch \`${evaluation.baseRef}\` is not named in the pullgate policy read from its own head, so nothing is required here.`,
+    });
+    deps.metrics.evaluations.inc({ conclusion: "neutral" });
+    return evaluation;
+  }
+  const output = renderCheck(evaluation.verdict, evaluation.decision, evaluation.notes);
+  await completeCheck(gh, target.repo, checkRunId, output);
+  deps.metrics.evaluations.inc({ conclusion: output.conclusion });
+  return evaluation;
+}
+
+/** Our own last decision on this head remembers who pushed it (check runs only we can write). */
+async function previousPusher(gh: GitHub, target: GateTarget, appId: number): Promise<string | null> {
+  const past = await latestVerdict(gh, target.repo, target.headSha, appId).catch(() => null);
+  return past?.decision?.lastPusher ?? null;
+}
+
+function emptyDecision(target: GateTarget, verdict: Verdict): Decision {
+  return {
+    version: 1,
+    repository: `${target.repo.owner}/${target.repo.repo}`,
+    pullRequest: target.number,
+    headSha: target.headSha,
+    headTree: null,
+    baseRef: "",
+    baseSha: "",
+    environment: null,
+    policyDigest: verdict.policyDigest,
+    approvedBy: [],
+    reviews: [],
+    signatures: [],
+    lastPusher: target.lastPusher ?? null,
+    status: verdict.status,
+    rules: verdict.rules.map((r) => ({ id: r.id, status: r.status })),
+  };
+}

@@ -1,0 +1,134 @@
+import type { Review, ReviewState } from "../core/reviews/types.js";
+import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
+
+/** GitHub stops listing a PR's files at 3,000 and its commits at 250 (DESIGN.md §4). */
+export const MAX_PR_FILES = 3_000;
+export const MAX_PR_COMMITS = 250;
+
+export interface PullCommit {
+  sha: string;
+  tree: string;
+  parents: string[];
+  authorEmail: string;
+  authorLogin: string | null;
+  committerEmail: string;
+  committerLogin: string | null;
+  /** GitHub's verification payload (the signed commit text) and signature, when signed. */
+  payload: string | null;
+  signature: string | null;
+  /** GitHub's own badge: used only to recognise web-flow merges, never to trust a signature. */
+  githubVerified: boolean;
+}
+
+/** What one PR looks like at one head SHA, gathered from the API. */
+export interface PullSnapshot {
+  repo: RepoRef;
+  number: number;
+  author: string;
+  headSha: string;
+  headRef: string;
+  headRepoFullName: string | null;
+  baseRef: string;
+  baseSha: string;
+  state: string;
+  draft: boolean;
+  changedFiles: string[];
+  commits: PullCommit[];
+  reviews: Review[];
+}
+
+const REVIEW_STATES: ReadonlySet<string> = new Set([
+  "APPROVED",
+  "CHANGES_REQUESTED",
+  "COMMENTED",
+  "DISMISSED",
+  "PENDING",
+]);
+
+/**
+ * Lists everything about the PR the gate needs, for exactly `headSha`. Fails closed (FactsError)
+ * when the PR's head moved, or when a listing would be truncated by GitHub's caps.
+ */
+export async function fetchPullSnapshot(
+  gh: GitHub,
+  repo: RepoRef,
+  number: number,
+  headSha: string,
+): Promise<PullSnapshot> {
+  const { data: pr } = await gh.rest.pulls.get({ ...repo, pull_number: number });
+  if (pr.head.sha !== headSha) {
+    throw new FactsError(
+      `the pull request's head moved from ${headSha.slice(0, 7)} to ${pr.head.sha.slice(0, 7)}; a newer evaluation follows`,
+    );
+  }
+  // The PR object counts files and commits: check the caps before paging through anything.
+  if (pr.changed_files > MAX_PR_FILES) {
+    throw new FactsError(
+      `the pull request changes ${pr.changed_files} files; GitHub lists at most ${MAX_PR_FILES}, so pullgate cannot see the whole change. Split it into smaller pull requests.`,
+    );
+  }
+  if (pr.commits > MAX_PR_COMMITS) {
+    throw new FactsError(
+      `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature. Squash or split the branch.`,
+    );
+  }
+  const [files, commits, reviews] = await Promise.all([
+    gh.paginate(gh.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 }),
+    gh.paginate(gh.rest.pulls.listCommits, { ...repo, pull_number: number, per_page: 100 }),
+    gh.paginate(gh.rest.pulls.listReviews, { ...repo, pull_number: number, per_page: 100 }),
+  ]);
+  // The counts can race with a push; the listings are what we evaluate, so they must match them.
+  if (files.length !== pr.changed_files) {
+    throw new FactsError(
+      `GitHub listed ${files.length} files but the pull request reports ${pr.changed_files}; re-run when the listing settles`,
+    );
+  }
+  if (commits.length !== pr.commits) {
+    throw new FactsError(
+      `GitHub listed ${commits.length} commits but the pull request reports ${pr.commits}; re-run when the listing settles`,
+    );
+  }
+  if (commits.length === 0 || commits[commits.length - 1]?.sha !== headSha) {
+    throw new FactsError(`the commit listing does not end at the head ${headSha.slice(0, 7)}`);
+  }
+  const changedFiles = new Set<string>();
+  for (const f of files) {
+    changedFiles.add(f.filename);
+    // A rename changes two paths: owners of the old location must see the file leave.
+    if (f.previous_filename) changedFiles.add(f.previous_filename);
+  }
+  return {
+    repo,
+    number,
+    author: pr.user?.login ?? "",
+    headSha,
+    headRef: pr.head.ref,
+    headRepoFullName: pr.head.repo?.full_name ?? null,
+    baseRef: pr.base.ref,
+    baseSha: pr.base.sha,
+    state: pr.state,
+    draft: pr.draft ?? false,
+    changedFiles: [...changedFiles].sort(),
+    commits: commits.map((c) => ({
+      sha: c.sha,
+      tree: c.commit.tree.sha,
+      parents: c.parents.map((p) => p.sha),
+      authorEmail: c.commit.author?.email ?? "",
+      authorLogin: c.author?.login ?? null,
+      committerEmail: c.commit.committer?.email ?? "",
+      committerLogin: c.committer?.login ?? null,
+      payload: c.commit.verification?.payload ?? null,
+      signature: c.commit.verification?.signature ?? null,
+      githubVerified: c.commit.verification?.verified ?? false,
+    })),
+    reviews: reviews
+      .filter((r) => r.user && REVIEW_STATES.has(r.state))
+      .map((r) => ({
+        id: r.id,
+        user: r.user?.login ?? "",
+        state: r.state as ReviewState,
+        commitId: r.commit_id ?? "",
+        submittedAt: r.submitted_at ?? "",
+      })),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * A tiny Prometheus registry: counters and gauges with labels, rendered in the text exposition
+ * format at /metrics. Enough for pullgate's handful of series without a client library.
+ */
+type Labels = Record<string, string>;
+
+function key(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map(
+      (k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+    )
+    .join(",");
+}
+
+class Series {
+  readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+  ) {}
+
+  add(labels: Labels, delta: number): void {
+    const k = key(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + delta);
+  }
+
+  set(labels: Labels, value: number): void {
+    this.values.set(key(labels), value);
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    for (const [labels, value] of this.values)
+      lines.push(`${this.name}${labels ? `{${labels}}` : ""} ${value}`);
+    return lines.join("\n");
+  }
+}
+
+export class Metrics {
+  private readonly series = new Map<string, Series>();
+
+  private get(name: string, help: string, type: "counter" | "gauge"): Series {
+    let s = this.series.get(name);
+    if (!s) {
+      s = new Series(name, help, type);
+      this.series.set(name, s);
+    }
+    return s;
+  }
+
+  counter(name: string, help: string) {
+    const s = this.get(name, help, "counter");
+    return { inc: (labels: Labels = {}, delta = 1) => s.add(labels, delta) };
+  }
+
+  gauge(name: string, help: string) {
+    const s = this.get(name, help, "gauge");
+    return { set: (labels: Labels, value: number) => s.set(labels, value) };
+  }
+
+  value(name: string, labels: Labels = {}): number {
+    return this.series.get(name)?.values.get(key(labels)) ?? 0;
+  }
+
+  render(): string {
+    return [...this.series.values()].map((s) => s.render()).join("\n") + "\n";
+  }
+}
+
+/** The series pullgate exports; one registry per server instance. */
+export function pullgateMetrics(metrics = new Metrics()) {
+  return {
+    registry: metrics,
+    webhooks: metrics.counter("pullgate_webhooks_total", "Webhook deliveries handled, by event and outcome."),
+    evaluations: metrics.counter("pullgate_evaluations_total", "Pull request evaluations, by conclusion."),
+    records: metrics.counter("pullgate_records_published_total", "Approved-revision records published."),
+    alerts: metrics.counter(
+      "pullgate_alerts_total",
+      "Commits that reached a governed branch without approval.",
+    ),
+    githubRequests: metrics.counter(
+      "pullgate_github_requests_total",
+      "GitHub API requests, by method and status class.",
+    ),
+  };
+}
+
+export type PullgateMetrics = ReturnType<typeof pullgateMetrics>;
