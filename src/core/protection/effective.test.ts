@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classicArb, rulesetArb, rulesetsArb } from "./arbitraries.js";
+import { classicArb, rulesetArb, rulesetsArb } from "../../../test/protection/arbitraries.js";
 import { describeSource, effectiveProtection } from "./effective.js";
-import { APP_ID, goodClassic, goodRules, ruleset, rulesOf } from "./fixtures.js";
+import { APP_ID, goodClassic, goodRules, ruleset, rulesOf } from "../../../test/protection/fixtures.js";
 import type { EffectiveProtection, EffectiveSetting } from "./types.js";
 
 describe("effectiveProtection", () => {

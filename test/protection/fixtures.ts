@@ -2,9 +2,14 @@
  * Builders of GitHub-shaped protection data for the protection tests: realistic responses, so the
  * tests read like the situations they guard against.
  */
-import type { ProtectionPolicy } from "../policy/types.js";
-import type { BranchRule, ClassicProtection, RulesetBypassActor, RulesetDetail } from "./github-types.js";
-import type { ProtectionContext } from "./principals.js";
+import type { ProtectionPolicy } from "../../src/core/policy/types.js";
+import type {
+  BranchRule,
+  ClassicProtection,
+  RulesetBypassActor,
+  RulesetDetail,
+} from "../../src/core/protection/github-types.js";
+import type { ProtectionContext } from "../../src/core/protection/principals.js";
 
 export const APP_ID = 4242;
 export const APP_SLUG = "pullgate";

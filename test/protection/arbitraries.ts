@@ -3,14 +3,14 @@
  * They produce the odd cases too: missing fields, zero counts, unpinned checks, broad bypass lists.
  */
 import fc from "fast-check";
-import type { ProtectionPolicy } from "../policy/types.js";
+import type { ProtectionPolicy } from "../../src/core/policy/types.js";
 import type {
   ActorLists,
   BranchRule,
   ClassicProtection,
   RulesetBypassActor,
   RulesetDetail,
-} from "./github-types.js";
+} from "../../src/core/protection/github-types.js";
 import { APP_ID } from "./fixtures.js";
 
 const flag = fc.option(fc.record({ enabled: fc.boolean() }), { nil: undefined });
