@@ -17,17 +17,21 @@ const flag = fc.option(fc.record({ enabled: fc.boolean() }), { nil: undefined })
 const context = fc.constantFrom("pullgate", "ci/build", "lint", "deploy-preview");
 const appId = fc.option(fc.constantFrom(APP_ID, 15368, 999), { nil: null });
 
+// GitHub logins, slugs and ids are unique: keep each name paired with its one id.
 const actorLists: fc.Arbitrary<ActorLists> = fc.record({
-  users: fc.array(fc.record({ login: fc.constantFrom("alice", "bob", "mallory"), id: fc.nat(5000) }), {
-    maxLength: 2,
-  }),
-  teams: fc.array(fc.record({ slug: fc.constantFrom("release", "everyone"), id: fc.constantFrom(77, 78) }), {
-    maxLength: 2,
-  }),
-  apps: fc.array(
-    fc.record({ slug: fc.constantFrom("pullgate", "renovate"), id: fc.constantFrom(APP_ID, 2740) }),
-    { maxLength: 2 },
-  ),
+  users: fc.subarray([
+    { login: "alice", id: 1 },
+    { login: "bob", id: 2 },
+    { login: "mallory", id: 1001 },
+  ]),
+  teams: fc.subarray([
+    { slug: "release", id: 77 },
+    { slug: "everyone", id: 78 },
+  ]),
+  apps: fc.subarray([
+    { slug: "pullgate", id: APP_ID },
+    { slug: "renovate", id: 2740 },
+  ]),
 });
 
 export const classicArb: fc.Arbitrary<ClassicProtection> = fc.record(

@@ -111,18 +111,25 @@ function statusChecks(
   const existing = c.required_status_checks ?? null;
   const checks: { context: string; app_id: number }[] = [];
   const add = (context: string, appId: number): void => {
-    if (!checks.some((x) => x.context === context)) checks.push({ context, app_id: appId });
+    const same = checks.filter((x) => x.context === context);
+    if (same.some((x) => x.app_id === appId)) return;
+    // The same context required twice, once from any source and once pinned, means pinned.
+    const anySource = same.find((x) => x.app_id === -1);
+    if (anySource) anySource.app_id = appId;
+    else if (same.length === 0 || appId !== -1) checks.push({ context, app_id: appId });
   };
   // Strict needs at least one required check to mean anything, and pullgate's is the natural one.
   const pinPullgate = required.requirePullgateCheck || (required.requireUpToDate && !hasAnyCheck(existing));
   if (pinPullgate) add(ctx.checkName, ctx.appId);
   for (const check of existing?.checks ?? []) {
     if (typeof check?.context !== "string") continue;
+    // pullgate's check belongs to pullgate's app: a requirement of it from elsewhere is replaced.
+    if (pinPullgate && check.context === ctx.checkName) continue;
     // -1 keeps "any source" explicit: omitting app_id would let GitHub pick an app instead.
     add(check.context, typeof check.app_id === "number" ? check.app_id : -1);
   }
   for (const context of existing?.contexts ?? []) {
-    if (typeof context === "string") add(context, -1);
+    if (typeof context === "string" && !(pinPullgate && context === ctx.checkName)) add(context, -1);
   }
   if (!existing && checks.length === 0) return null;
   return { strict: existing?.strict === true || required.requireUpToDate, checks };
