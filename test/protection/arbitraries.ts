@@ -131,7 +131,7 @@ export function rulesetArb(id: number): fc.Arbitrary<RulesetInput> {
       name: fc.constantFrom("prod", "main", "org-baseline"),
       source_type: fc.constantFrom("Repository", "Organization"),
       enforcement: fc.constantFrom("active", "active", "evaluate", "disabled"),
-      bypass_actors: fc.array(bypassActorArb, { maxLength: 3 }),
+      bypass_actors: fc.option(fc.array(bypassActorArb, { maxLength: 3 }), { nil: undefined, freq: 8 }),
       rules: fc.array(ruleArb, { minLength: 1, maxLength: 4 }),
     })
     .map(({ rules, ...rest }) => {

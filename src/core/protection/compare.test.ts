@@ -153,6 +153,16 @@ describe("compareProtection", () => {
     ]);
   });
 
+  it("treats a ruleset whose bypass list GitHub hides as bypassable by anyone", () => {
+    const hidden = ruleset(17, "prod", { source_type: "Organization" });
+    delete hidden.bypass_actors;
+    const { drift, result } = compare(null, rulesOf(hidden, goodRules()), [hidden]);
+    expect(drift).toHaveLength(1);
+    expect(drift[0]?.actual).toMatch(/^anyone on an unreadable bypass list may bypass pull request/);
+    expect(drift[0]?.fix).toContain("Let pullgate read the bypass list of ruleset 'prod' (org)");
+    expect(result.summary).toContain("bypass list not readable");
+  });
+
   it("does not count a ruleset in evaluate mode", () => {
     const trial = ruleset(11, "prod", { enforcement: "evaluate" });
     const { result } = compare(null, rulesOf(trial, goodRules()), [trial]);

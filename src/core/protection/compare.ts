@@ -353,6 +353,9 @@ function removalPlace(actor: BypassActor, who: string, source: ProtectionSource)
     }
     return `Remove ${who} from "Allow specified actors to bypass required pull requests" (bypass_pull_request_allowances) in the classic branch protection rule`;
   }
+  if (actor.kind === "unreadable") {
+    return `Let pullgate read the bypass list of ${describeSource(source)} (repository or organization "Administration: read" permission) and keep it to allowed actors`;
+  }
   return `Remove ${who} from the bypass list of ${describeSource(source)}`;
 }
 

@@ -44,6 +44,7 @@ export function effectiveProtection(
   for (const ruleset of rulesets) details.set(ruleset.id, ruleset);
 
   const countedRulesets = new Set<number>();
+  const unreadableNoted = new Set<number>();
   for (const rule of rules) {
     if (typeof rule.ruleset_id !== "number") {
       notes.push(`ignored a "${rule.type}" rule with no ruleset id: its bypass list cannot be known`);
@@ -73,7 +74,16 @@ export function effectiveProtection(
       countedRulesets.add(detail.id);
       counted.push(source);
     }
-    addRule(acc, rule, source, rulesetBypass(detail.bypass_actors ?? []));
+    // GitHub omits bypass_actors from callers not allowed to see them: unknown is not "nobody".
+    const readable = Array.isArray(detail.bypass_actors);
+    if (!readable && !unreadableNoted.has(detail.id)) {
+      unreadableNoted.add(detail.id);
+      notes.push(`${describeSource(source)}: bypass list not readable, counted as bypassable by anyone`);
+    }
+    const bypass: BypassActor[] = readable
+      ? rulesetBypass(detail.bypass_actors ?? [])
+      : [{ kind: "unreadable", mode: "always" }];
+    addRule(acc, rule, source, bypass);
   }
 
   return { ...acc.build(), classic, counted, notes };

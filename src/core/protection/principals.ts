@@ -68,6 +68,8 @@ export function principalsOf(actor: BypassActor, ctx: ProtectionContext): Princi
       return ["deploy-keys"];
     case "unknown":
       return [`${actor.actorType}:${actor.id ?? "unknown"}`];
+    case "unreadable":
+      return ["unreadable-bypass-list"];
   }
 }
 
@@ -79,7 +81,9 @@ export function describeActor(actor: BypassActor, ctx: ProtectionContext): strin
       ? "repository admins and organization owners (enforce_admins off)"
       : actor.kind === "deploy-key"
         ? "deploy keys with write access"
-        : name;
+        : actor.kind === "unreadable"
+          ? "anyone on an unreadable bypass list"
+          : name;
   return actor.mode === "pull_request" ? `${label} (on pull requests)` : label;
 }
 

@@ -18,6 +18,8 @@ export type BypassActor = (
   | { kind: "app"; id: number | null; slug: string | null }
   | { kind: "deploy-key" }
   | { kind: "unknown"; actorType: string; id: number | null }
+  /** GitHub did not show the ruleset's bypass list (insufficient permission): anyone may be on it. */
+  | { kind: "unreadable" }
 ) & {
   /** `pull_request`: may merge a PR that does not meet the rules, but may not push directly. */
   mode: BypassMode;
