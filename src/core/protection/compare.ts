@@ -91,12 +91,14 @@ export function compareProtection(
       drift.push({ setting: req.id, expected: req.expected, actual: req.actual, fix: req.fix });
       continue;
     }
-    satisfied.push(
-      `${req.label}: ${req.expected}, enforced by ${joinSources(req.guards.map((g) => g.source))}`,
-    );
     const acceptable = (actor: BypassActor): boolean => isAcceptableBypass(actor, required, ctx);
     // Binding if one guard lets only acceptable actors through: an escaper must escape that guard too.
-    if (req.guards.some((g) => g.bypass.every(acceptable))) continue;
+    if (req.guards.some((g) => g.bypass.every(acceptable))) {
+      satisfied.push(
+        `${req.label}: ${req.expected}, enforced by ${joinSources(req.guards.map((g) => g.source))}`,
+      );
+      continue;
+    }
     for (const guard of req.guards) {
       for (const actor of guard.bypass) {
         if (acceptable(actor)) continue;

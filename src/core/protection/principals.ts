@@ -112,6 +112,8 @@ export function isAllowedBypass(
   ctx: ProtectionContext,
 ): boolean {
   if (isOwnApp(actor, ctx)) return true;
+  // An unreadable bypass list is never acceptable, whatever the policy lists.
+  if (actor.kind === "unreadable") return false;
   const wanted = new Set(allowed.map((p) => p.toLowerCase()));
   return principalsOf(actor, ctx).some((p) => wanted.has(p.toLowerCase()));
 }
