@@ -1,0 +1,64 @@
+/**
+ * The approvals rule: at least `requiredApprovals` counting approvers (see approvers.ts for who
+ * counts), and no outstanding change request from a writer. On GitHub a changes-requested review
+ * blocks merging until that reviewer approves or the review is dismissed; pullgate blocks the same
+ * way, even when no approvals are required, because a writer said the change is not ready.
+ */
+import type { Missing, RuleResult } from "../../verdict/types.js";
+import type { ApproverSet } from "../approvers.js";
+import { shortSha } from "../approvers.js";
+import { describeApproval, isCount, plural } from "./format.js";
+
+export const APPROVALS_RULE_ID = "approvals";
+
+export function approvalsRule(set: ApproverSet, requiredApprovals: number): RuleResult {
+  const title = "Approvals";
+  const notes = set.ignored.map((i) => `@${i.login}'s approval does not count: ${i.reason}`);
+  if (!isCount(requiredApprovals)) {
+    const reason = `the policy's required approval count ${String(requiredApprovals)} is not a whole number`;
+    return {
+      id: APPROVALS_RULE_ID,
+      title,
+      status: "error",
+      summary: `Cannot evaluate: ${reason}.`,
+      satisfied: [],
+      missing: [{ kind: "facts", reason }],
+      fix: ["Fix reviews.requiredApprovals in the base branch's policy."],
+    };
+  }
+
+  const have = set.approvers.length;
+  const missing: Missing[] = [];
+  const fix: string[] = [];
+  if (have < requiredApprovals) {
+    missing.push({ kind: "approvals", needed: requiredApprovals, have });
+    fix.push(
+      `Get ${plural(requiredApprovals - have, "more approval")} on the current head from reviewers with write access other than the author.`,
+    );
+  }
+  for (const request of set.changesRequested) {
+    missing.push({ kind: "changes-requested", reviewer: request.login, commit: request.commitId });
+    fix.push(
+      `Address @${request.login}'s requested changes (given on ${shortSha(request.commitId)}) and get their approval, or have the review dismissed.`,
+    );
+  }
+
+  const blockers = set.changesRequested.map(
+    (r) => `@${r.login} requested changes on ${shortSha(r.commitId)}`,
+  );
+  const summary = [
+    `${have} of ${requiredApprovals} required ${requiredApprovals === 1 ? "approval" : "approvals"}`,
+  ]
+    .concat(blockers)
+    .join("; ");
+  return {
+    id: APPROVALS_RULE_ID,
+    title,
+    status: missing.length === 0 ? "pass" : "fail",
+    summary: `${summary}.`,
+    satisfied: set.approvers.map(describeApproval),
+    missing,
+    fix,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
