@@ -36,12 +36,16 @@ describe("approvalsRule", () => {
     expect(result.summary).toContain("@bob requested changes on 0000000");
   });
 
-  it("blocks on a change request even when no approvals are required", () => {
+  it("like GitHub, a change request does not block when no approvals are required (noted instead)", () => {
     const result = approvalsRule(
       set({ changesRequested: [{ login: "bob", commitId: HEAD, reviewId: 2 }] }),
       0,
     );
-    expect(result.status).toBe("fail");
+    expect(result.status).toBe("pass");
+    expect(result.missing).toEqual([]);
+    expect(result.notes).toEqual([
+      "@bob requested changes on hhhhhhh (not blocking: the policy requires no approvals).",
+    ]);
   });
 
   it("passes with zero required and nothing outstanding", () => {

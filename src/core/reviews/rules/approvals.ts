@@ -1,8 +1,10 @@
 /**
  * The approvals rule: at least `requiredApprovals` counting approvers (see approvers.ts for who
- * counts), and no outstanding change request from a writer. On GitHub a changes-requested review
- * blocks merging until that reviewer approves or the review is dismissed; pullgate blocks the same
- * way, even when no approvals are required, because a writer said the change is not ready.
+ * counts), and no outstanding change request from a writer. As on GitHub, a changes-requested
+ * review blocks merging only when approvals are required (requiredApprovals >= 1), until that
+ * reviewer approves or the review is dismissed. With no approvals required it is reported as a
+ * note and does not block: that keeps reviews monotonic (taking reviews away can never turn a
+ * failing verdict into a passing one), which the property tests check.
  */
 import type { Missing, RuleResult } from "../../verdict/types.js";
 import type { ApproverSet } from "../approvers.js";
@@ -36,16 +38,21 @@ export function approvalsRule(set: ApproverSet, requiredApprovals: number): Rule
       `Get ${plural(requiredApprovals - have, "more approval")} on the current head from reviewers with write access other than the author.`,
     );
   }
+  const blocking = requiredApprovals > 0 ? set.changesRequested : [];
   for (const request of set.changesRequested) {
+    if (!blocking.includes(request)) {
+      notes.push(
+        `@${request.login} requested changes on ${shortSha(request.commitId)} (not blocking: the policy requires no approvals).`,
+      );
+      continue;
+    }
     missing.push({ kind: "changes-requested", reviewer: request.login, commit: request.commitId });
     fix.push(
       `Address @${request.login}'s requested changes (given on ${shortSha(request.commitId)}) and get their approval, or have the review dismissed.`,
     );
   }
 
-  const blockers = set.changesRequested.map(
-    (r) => `@${r.login} requested changes on ${shortSha(r.commitId)}`,
-  );
+  const blockers = blocking.map((r) => `@${r.login} requested changes on ${shortSha(r.commitId)}`);
   const summary = [
     `${have} of ${requiredApprovals} required ${requiredApprovals === 1 ? "approval" : "approvals"}`,
   ]
