@@ -47,6 +47,19 @@ describe("combineVerdict", () => {
     expect(verdict.rules.map((r) => r.id)).toEqual(["a", "facts"]);
   });
 
+  it("errors when any facts were fetched for another head SHA (a push raced the fetch)", () => {
+    const other = "b".repeat(40);
+    const verdict = combineVerdict(HEAD, DIGEST, [rule("a", "pass")], { factsHeadShas: [HEAD, other] });
+    expect(verdict.status).toBe("error");
+    expect(verdict.rules[1]).toMatchObject({
+      id: "facts",
+      missing: [{ kind: "facts", reason: expect.stringContaining(other) }],
+    });
+    expect(combineVerdict(HEAD, DIGEST, [rule("a", "pass")], { factsHeadShas: [HEAD, HEAD] }).status).toBe(
+      "pass",
+    );
+  });
+
   it("treats an unknown status smuggled in at runtime as an error", () => {
     const bogus = { ...rule("a", "pass"), status: "ok" as unknown as Status };
     expect(combineVerdict(HEAD, DIGEST, [bogus]).status).toBe("error");

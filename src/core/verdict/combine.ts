@@ -7,12 +7,30 @@ import type { RuleResult, Status, Verdict } from "./types.js";
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set<Status>(["pass", "fail", "error", "pending"]);
 
-export function combineVerdict(headSha: string, policyDigest: string, rules: readonly RuleResult[]): Verdict {
+export interface CombineOptions {
+  /**
+   * The head SHA each set of facts was fetched for (review facts, signature facts, ...). Any that
+   * differs from the verdict's head SHA means the facts describe another commit (a push raced the
+   * fetch): the verdict errors instead of passing on the wrong data (invariant 1).
+   */
+  factsHeadShas?: readonly string[];
+}
+
+export function combineVerdict(
+  headSha: string,
+  policyDigest: string,
+  rules: readonly RuleResult[],
+  options: CombineOptions = {},
+): Verdict {
   const all = [...rules];
   // Fail closed on a verdict about nothing: no rules means nothing was evaluated, and a verdict
   // not tied to a head SHA cannot satisfy invariant 1.
   if (all.length === 0) all.push(factsError("no rules were evaluated"));
   if (headSha.trim() === "") all.push(factsError("the verdict is not tied to a head SHA"));
+  const foreign = [...new Set((options.factsHeadShas ?? []).filter((sha) => sha !== headSha))];
+  if (foreign.length > 0) {
+    all.push(factsError(`facts were fetched for ${foreign.join(", ")}, not for the head ${headSha}`));
+  }
   return { status: combinedStatus(all), headSha, policyDigest, rules: all };
 }
 
