@@ -222,6 +222,13 @@ describe("evaluateReviews scenarios", () => {
     expect(verdict(i).status).toBe("pass");
   });
 
+  it("fails closed when two path rules share a name", () => {
+    const rule = { name: "prod", paths: ["clusters/prod/"], approvals: 0, from: [] };
+    const v = verdict(input({ facts: withReviews([review("bob", "APPROVED")]), pathRules: [rule, rule] }));
+    expect(v.status).toBe("error");
+    expect(v.rules.filter((r) => r.id === "path:prod").map((r) => r.status)).toEqual(["pass", "error"]);
+  });
+
   it("fails closed when a policy pattern is unsupported", () => {
     const v = verdict(
       input({ facts: withReviews([review("bob", "APPROVED")]), sensitivePaths: ["!CODEOWNERS"] }),

@@ -40,19 +40,21 @@ export function evaluateReviews(input: EvaluateReviewsInput): RuleResult[] {
   const { facts, reviews: policy } = input;
   const matchesPattern = input.matchesPattern ?? defaultMatchesPattern;
   const teams = new TeamDirectory(facts.teamMembers);
-  const results: RuleResult[] = [];
 
+  // The last-push rule runs first: it removes the last pusher's approval for every other rule.
   let approverSet = countingApprovers(facts, policy);
+  let lastPush: RuleResult | null = null;
   if (policy.requireLastPushApproval) {
     const outcome = applyLastPushRule(approverSet, facts);
     approverSet = outcome.approvers;
-    results.push(outcome.result);
+    lastPush = outcome.result;
   }
   const approvers = approverSet.approvers;
 
-  results.unshift(
+  const results: RuleResult[] = [
     guarded(APPROVALS_RULE_ID, "Approvals", () => approvalsRule(approverSet, policy.requiredApprovals)),
-  );
+  ];
+  if (lastPush) results.push(lastPush);
   if (policy.requireCodeOwnerReview) {
     results.push(
       guarded(CODEOWNERS_RULE_ID, "Code owners", () =>
@@ -60,11 +62,17 @@ export function evaluateReviews(input: EvaluateReviewsInput): RuleResult[] {
       ),
     );
   }
+  const seenPathRules = new Set<string>();
   for (const rule of input.pathRules) {
+    const id = pathRuleId(rule);
+    const title = `Path rule "${rule.name}"`;
     results.push(
-      guarded(pathRuleId(rule), `Path rule "${rule.name}"`, () =>
-        pathRuleResult(rule, { changedFiles: facts.changedFiles, approvers, teams, matchesPattern }),
-      ),
+      guarded(id, title, () => {
+        // Two rules with one name would render as one row: refuse rather than hide one of them.
+        if (seenPathRules.has(id)) throw new Error(`more than one path rule is named "${rule.name}"`);
+        seenPathRules.add(id);
+        return pathRuleResult(rule, { changedFiles: facts.changedFiles, approvers, teams, matchesPattern });
+      }),
     );
   }
   results.push(

@@ -35,21 +35,22 @@ export function approvalsRule(set: ApproverSet, requiredApprovals: number): Rule
   if (have < requiredApprovals) {
     missing.push({ kind: "approvals", needed: requiredApprovals, have });
     fix.push(
-      `Get ${plural(requiredApprovals - have, "more approval")} on the current head from reviewers with write access other than the author.`,
+      `Get ${plural(requiredApprovals - have, "more approval")} from reviewers with write access other than the author.`,
     );
   }
   const blocking = requiredApprovals > 0 ? set.changesRequested : [];
-  for (const request of set.changesRequested) {
-    if (!blocking.includes(request)) {
-      notes.push(
-        `@${request.login} requested changes on ${shortSha(request.commitId)} (not blocking: the policy requires no approvals).`,
-      );
-      continue;
-    }
+  for (const request of blocking) {
     missing.push({ kind: "changes-requested", reviewer: request.login, commit: request.commitId });
     fix.push(
       `Address @${request.login}'s requested changes (given on ${shortSha(request.commitId)}) and get their approval, or have the review dismissed.`,
     );
+  }
+  if (blocking.length === 0) {
+    for (const request of set.changesRequested) {
+      notes.push(
+        `@${request.login} requested changes on ${shortSha(request.commitId)} (not blocking: the policy requires no approvals).`,
+      );
+    }
   }
 
   const blockers = blocking.map((r) => `@${r.login} requested changes on ${shortSha(r.commitId)}`);

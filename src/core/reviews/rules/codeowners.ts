@@ -62,7 +62,8 @@ export function codeownersRule(input: CodeownersRuleInput): RuleResult {
         `${listFiles(group.files)} ${group.files.length === 1 ? "is" : "are"} owned only by ${unresolvable.join(", ")}, which pullgate cannot resolve to GitHub accounts: name the owners as @user or @org/team in the base branch's CODEOWNERS.`,
       );
     } else {
-      fix.push(`Get an approval from one of ${group.owners.join(", ")} for ${listFiles(group.files)}.`);
+      const resolvable = group.owners.filter((owner) => !unresolvable.includes(owner));
+      fix.push(`Get an approval from one of ${resolvable.join(", ")} for ${listFiles(group.files)}.`);
       if (unresolvable.length > 0) {
         notes.push(
           `Owners ${unresolvable.join(", ")} cannot be resolved to GitHub accounts and cannot approve here.`,
