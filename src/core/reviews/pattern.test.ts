@@ -48,6 +48,8 @@ describe("matchesPattern (CODEOWNERS-like semantics)", () => {
   it("dir/* matches direct children only", () => {
     expectMatches("docs/*", ["docs/getting-started.md"], ["docs/build-app/troubleshooting.md", "docs"]);
     expectMatches(".github/workflows/*", [".github/workflows/ci.yml"], [".github/ci.yml"]);
+    expectMatches("/*", ["README.md", ".gitignore"], ["docs/a.md"]);
+    expectMatches("docs/*/", ["docs/a/b.md", "docs/a/b/c.md"], ["docs/a.md"]);
   });
 
   it("** crosses directories", () => {

@@ -30,20 +30,40 @@ export class PatternError extends Error {
 
 const OPTIONS = { dot: true, nobrace: true, noext: true, nonegate: true, nocomment: true } as const;
 
+/** A pattern compiled to one glob plus which of a path's prefixes the glob is tried on. */
+export interface CompiledPattern {
+  /** minimatch glob for one path or directory (no leading slash). */
+  glob: string;
+  /** Trailing `/`: only directories match, so only a path's proper ancestors are tried. */
+  directoryOnly: boolean;
+  /** `dir/*`: direct children only, so only the path itself is tried, never an ancestor. */
+  childrenOnly: boolean;
+}
+
 // Compiled patterns, keyed by source text: policies are small and evaluated for every changed file.
-const compiled = new Map<string, Minimatch[]>();
+const compiled = new Map<string, { pattern: CompiledPattern; glob: Minimatch }>();
 
 export const matchesPattern: PatternMatcher = (pattern, path) => {
-  let globs = compiled.get(pattern);
-  if (!globs) {
-    globs = compile(pattern).map((glob) => new Minimatch(glob, OPTIONS));
-    compiled.set(pattern, globs);
+  let entry = compiled.get(pattern);
+  if (!entry) {
+    const parsed = compile(pattern);
+    entry = { pattern: parsed, glob: new Minimatch(parsed.glob, OPTIONS) };
+    compiled.set(pattern, entry);
   }
-  return globs.some((glob) => glob.match(path));
+  const { pattern: parsed, glob } = entry;
+  if (parsed.childrenOnly) return glob.match(path);
+  // As in gitignore, a pattern matching a directory matches everything beneath it: try the path
+  // (unless only directories may match) and each of its ancestor directories.
+  const segments = path.split("/");
+  const last = parsed.directoryOnly ? segments.length - 1 : segments.length;
+  for (let end = 1; end <= last; end++) {
+    if (glob.match(segments.slice(0, end).join("/"))) return true;
+  }
+  return false;
 };
 
-/** The minimatch globs equivalent to one CODEOWNERS-style pattern (exported for tests). */
-export function compile(pattern: string): string[] {
+/** Parses one CODEOWNERS-style pattern (exported for tests). */
+export function compile(pattern: string): CompiledPattern {
   if (pattern.trim() === "" || pattern.trim() !== pattern) {
     throw new PatternError(pattern, "empty or surrounded by whitespace");
   }
@@ -55,10 +75,10 @@ export function compile(pattern: string): string[] {
   const body = pattern.replace(/^\/+/, "").replace(/\/+$/, "");
   if (body === "") throw new PatternError(pattern, "matches nothing");
   const anchored = pattern.startsWith("/") || body.includes("/");
-  const base = anchored ? body : `**/${body}`;
-
-  if (directoryOnly) return [`${base}/**`];
-  // GitHub: `docs/*` matches docs/getting-started.md but not docs/build-app/troubleshooting.md.
-  if (body === "*" || body.endsWith("/*")) return [base];
-  return [base, `${base}/**`];
+  return {
+    glob: anchored ? body : `**/${body}`,
+    directoryOnly,
+    // GitHub: `docs/*` matches docs/getting-started.md but not docs/build-app/troubleshooting.md.
+    childrenOnly: !directoryOnly && pattern.endsWith("/*"),
+  };
 }
