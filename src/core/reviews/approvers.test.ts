@@ -37,9 +37,9 @@ describe("countingApprovers", () => {
     );
     expect(result.approvers).toEqual([]);
     expect(result.ignored.map((i) => [i.login, i.reason])).toEqual([
-      ["eve", "read permission"],
-      ["trent", "triage permission"],
-      ["mallory", "no permission"],
+      ["eve", "read-only permission"],
+      ["trent", "triage permission (no write access)"],
+      ["mallory", "no permission on the repository"],
     ]);
   });
 

@@ -56,6 +56,17 @@ export function permissionOf(permissions: Record<string, Permission>, login: str
   );
 }
 
+function withoutWriteReason(permission: Permission): string {
+  switch (permission) {
+    case "read":
+      return "read-only permission";
+    case "triage":
+      return "triage permission (no write access)";
+    default:
+      return "no permission on the repository";
+  }
+}
+
 export function hasWriteAccess(permissions: Record<string, Permission>, login: string): boolean {
   return WRITE_PERMISSIONS.has(permissionOf(permissions, login));
 }
@@ -84,8 +95,10 @@ export function countingApprovers(facts: ReviewFacts, reviewPolicy: ReviewPolicy
     if (isAuthor) {
       ignored.push({ ...approval, reason: "author's own approval" });
     } else if (!canWrite) {
-      const permission = permissionOf(facts.permissions, opinion.user);
-      ignored.push({ ...approval, reason: `${permission === "none" ? "no" : permission} permission` });
+      ignored.push({
+        ...approval,
+        reason: withoutWriteReason(permissionOf(facts.permissions, opinion.user)),
+      });
     } else if (reviewPolicy.dismissStaleApprovals && opinion.commitId !== facts.headSha) {
       ignored.push({ ...approval, reason: `approved older head ${shortSha(opinion.commitId)} (stale)` });
     } else {
