@@ -48,6 +48,19 @@ describe("sensitivePathsRule", () => {
     expect(result.satisfied[0]).toContain("@ADA (member of @acme/admins)");
   });
 
+  it("attack: someone removed from the admin team no longer satisfies it", () => {
+    const result = sensitivePathsRule({
+      changedFiles: ["CODEOWNERS"],
+      sensitivePaths: SENSITIVE,
+      admins: ["@acme/admins"],
+      approvers: [{ login: "ada", commitId: HEAD, reviewId: 1 }],
+      headSha: HEAD,
+      teams: new TeamDirectory({ "acme/admins": ["root"] }),
+      matchesPattern,
+    });
+    expect(result.status).toBe("fail");
+  });
+
   it("attack: an admin approval of an older head does not carry over to a new push", () => {
     const result = run([".github/pullgate.yml"], [{ login: "ada", commitId: OLD }]);
     expect(result.status).toBe("fail");
