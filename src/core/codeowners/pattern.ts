@@ -223,7 +223,10 @@ export function compilePattern(source: string): PatternResult {
   // Only a slash before the last segment anchors: "apps/" matches at any depth, "a/b" does not.
   if (!anchored && raw.length > 1) anchored = true;
 
-  let segments = raw.map(toSegmentMatcher);
+  // "**/**" means what "**" means: collapse runs of globstars.
+  let segments = raw
+    .map(toSegmentMatcher)
+    .filter((segment, i, all) => !(segment.kind === "globstar" && all[i - 1]?.kind === "globstar"));
   // "logs/**" names everything beneath logs/, like "logs/". A lone "**" matches every path.
   if (segments.length > 1 && segments[segments.length - 1]?.kind === "globstar") {
     segments = segments.slice(0, -1);
