@@ -95,7 +95,8 @@ function parseLine(text: string, line: number): LineResult {
  * owners is a rule too: it leaves the paths it matches unowned. Never throws.
  */
 export function parseCodeowners(text: string, options: ParseOptions = {}): ParsedCodeowners {
-  const size = options.sizeBytes ?? utf8Length(text);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short text is under the limit without counting.
+  const size = options.sizeBytes ?? (text.length * 3 < CODEOWNERS_MAX_BYTES ? text.length : utf8Length(text));
   if (size >= CODEOWNERS_MAX_BYTES) {
     return {
       rules: [],

@@ -77,6 +77,26 @@ interface RawSegment {
   loneStar: boolean;
   /** Offset of the segment's first character in the pattern text. */
   offset: number;
+  /** Set by the fast path for patterns without any special character: the segment's text. */
+  literal?: string;
+}
+
+function isEmptySegment(segment: RawSegment): boolean {
+  return segment.literal !== undefined ? segment.literal === "" : segment.codePoints.length === 0;
+}
+
+/** Most rules in large files are plain paths: no escapes, wildcards, ranges or negation. */
+const SPECIAL = /[\\[*?]/;
+
+const NO_CODE_POINTS: number[] = [];
+
+function splitPlain(source: string): RawSegment[] {
+  let offset = 0;
+  return source.split("/").map((literal) => {
+    const segment = { codePoints: NO_CODE_POINTS, globstar: false, loneStar: false, offset, literal };
+    offset += literal.length + 1;
+    return segment;
+  });
 }
 
 const SLASH = 0x2f;
@@ -87,6 +107,7 @@ const BACKSLASH = 0x5c;
  * Works on code points so offsets into the source stay exact.
  */
 function splitSegments(source: string): RawSegment[] | PatternProblem {
+  if (!SPECIAL.test(source) && !source.startsWith("!")) return splitPlain(source);
   if (source.startsWith("!")) {
     return {
       kind: "Unsupported syntax",
@@ -166,6 +187,7 @@ function splitSegments(source: string): RawSegment[] | PatternProblem {
 
 function toSegmentMatcher(raw: RawSegment): SegmentMatcher {
   if (raw.globstar) return { kind: "globstar" };
+  if (raw.literal !== undefined) return { kind: "literal", text: raw.literal };
   if (!raw.codePoints.some((cp) => cp === STAR || cp === QUESTION)) {
     return { kind: "literal", text: String.fromCodePoint(...raw.codePoints) };
   }
@@ -200,16 +222,16 @@ export function compilePattern(source: string): PatternResult {
   const raw = split;
 
   let anchored = false;
-  if (raw.length > 1 && raw[0]?.codePoints.length === 0) {
+  if (raw.length > 1 && raw[0] !== undefined && isEmptySegment(raw[0])) {
     anchored = true;
     raw.shift();
   }
   let beneath = false;
-  if (raw.length > 1 && raw[raw.length - 1]?.codePoints.length === 0) {
+  if (raw.length > 1 && isEmptySegment(raw[raw.length - 1] as RawSegment)) {
     beneath = true;
     raw.pop();
   }
-  const empty = raw.find((segment) => segment.codePoints.length === 0);
+  const empty = raw.find(isEmptySegment);
   if (empty !== undefined) {
     return {
       ok: false,
