@@ -94,6 +94,13 @@ describe("parseCodeowners", () => {
     }
   });
 
+  it('suggests "*" for a pattern "/" that can never match, like GitHub does', () => {
+    const parsed = parseCodeowners("/ @a\n");
+    expect(parsed.rules).toEqual([]);
+    expect(parsed.errors[0]).toMatchObject({ kind: "Invalid pattern", line: 1, column: 1 });
+    expect(parsed.errors[0]?.message).toContain('did you mean "*"?');
+  });
+
   it("ignores a file of 3 MB or more entirely, with one error", () => {
     const line = "*.yaml @org/platform\n";
     const text = line.repeat(Math.ceil(CODEOWNERS_MAX_BYTES / line.length));

@@ -238,7 +238,10 @@ export function compilePattern(source: string): PatternResult {
       problem: {
         kind: "Invalid pattern",
         offset: Math.max(0, empty.offset - 1),
-        message: raw.length === 1 ? "the pattern names no path" : 'empty path segment ("//")',
+        message:
+          raw.length === 1
+            ? `the pattern "${source}" never matches anything; did you mean "*"?`
+            : 'empty path segment ("//")',
       },
     };
   }
