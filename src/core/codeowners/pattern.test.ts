@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { compilePattern, globMatches, pathSegments, patternMatches } from "./pattern.js";
+import {
+  codeownersPatternMatches,
+  compilePattern,
+  compilePatternOrThrow,
+  globMatches,
+  InvalidPatternError,
+  pathSegments,
+  patternMatches,
+} from "./pattern.js";
 
 function matches(pattern: string, path: string): boolean {
   const compiled = compilePattern(pattern);
@@ -282,5 +290,26 @@ describe("globMatches", () => {
     expect(globMatches(segment.glob, "aba")).toBe(false);
     expect(globMatches(segment.glob, "abba")).toBe(true);
     expect(globMatches(segment.glob, "abxyzba")).toBe(true);
+  });
+});
+
+describe("single-pattern helpers (for policy path rules)", () => {
+  it("compilePatternOrThrow throws a typed error naming the problem", () => {
+    expect(() => compilePatternOrThrow("!secrets/")).toThrow(InvalidPatternError);
+    let caught: unknown = null;
+    try {
+      compilePatternOrThrow("docs/[ab]");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidPatternError);
+    expect((caught as InvalidPatternError).problem).toMatchObject({ kind: "Unsupported syntax", offset: 5 });
+  });
+
+  it("codeownersPatternMatches applies CODEOWNERS semantics to a path string", () => {
+    const pattern = compilePatternOrThrow(".github/");
+    expect(codeownersPatternMatches(pattern, ".github/workflows/ci.yml")).toBe(true);
+    expect(codeownersPatternMatches(pattern, "src/.github/x")).toBe(true);
+    expect(codeownersPatternMatches(pattern, ".github")).toBe(false);
   });
 });

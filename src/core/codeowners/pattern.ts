@@ -370,9 +370,25 @@ export function patternMatches(pattern: CompiledPattern, path: readonly string[]
   return false;
 }
 
-/** Convenience for callers with one pattern (policy path rules): compile or throw. */
+/** A pattern given outside a CODEOWNERS file (e.g. a policy's path rules) that does not compile. */
+export class InvalidPatternError extends Error {
+  override readonly name = "InvalidPatternError";
+  constructor(
+    readonly pattern: string,
+    readonly problem: PatternProblem,
+  ) {
+    super(`${problem.kind} in pattern "${pattern}" at column ${problem.offset + 1}: ${problem.message}`);
+  }
+}
+
+/** For callers with a single CODEOWNERS-style pattern (policy path rules): compile or throw. */
 export function compilePatternOrThrow(source: string): CompiledPattern {
   const result = compilePattern(source);
-  if (!result.ok) throw new Error(`${result.problem.kind}: ${result.problem.message} in pattern "${source}"`);
+  if (!result.ok) throw new InvalidPatternError(source, result.problem);
   return result.pattern;
+}
+
+/** Does a CODEOWNERS-style pattern match a repository path? */
+export function codeownersPatternMatches(pattern: CompiledPattern, path: string): boolean {
+  return patternMatches(pattern, pathSegments(path));
 }
