@@ -158,6 +158,34 @@ describe("indexed matcher = naive matcher = regex reference (differential proper
   });
 });
 
+describe("last match wins (property)", () => {
+  it("a rule naming the path itself, appended at the end, decides its owners whatever came before", () => {
+    fc.assert(
+      fc.property(fc.array(ruleLineArb, { maxLength: 30 }), pathArb, fc.boolean(), (lines, path, unown) => {
+        const escaped = path.replace(/[*?\\]/g, "\\$&");
+        const last = unown ? `/${escaped}` : `/${escaped} @final`;
+        const parsed = parseCodeowners([...lines, last].join("\n"));
+        expect(compileCodeowners(parsed).ownersOf(path)).toEqual({
+          owners: unown ? [] : ["@final"],
+          line: lines.length + 1,
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("parses generated rule lines back to exactly their patterns and owners", () => {
+    fc.assert(
+      fc.property(fc.array(ruleLineArb, { maxLength: 30 }), (lines) => {
+        const parsed = parseCodeowners(lines.join("\r\n"));
+        expect(parsed.errors).toEqual([]);
+        expect(parsed.rules.map((r) => [r.pattern, ...r.owners].join(" "))).toEqual(lines);
+        expect(parsed.rules.map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
+      }),
+    );
+  });
+});
+
 describe("compileCodeowners", () => {
   it("the last matching rule wins, whatever its specificity", () => {
     const m = compileCodeowners(parseCodeowners("/apps/web/ @web\n*.js @js\n* @everyone\n"));

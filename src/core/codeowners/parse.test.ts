@@ -94,6 +94,14 @@ describe("parseCodeowners", () => {
     }
   });
 
+  it("rejects owners carrying invisible characters (zero-width space, no-break space)", () => {
+    for (const owner of ["@sec\u200b", "@sec\u00a0@other", "@o\u200d/t", "s\u200bec@example.com"]) {
+      const parsed = parseCodeowners(`/secrets/ ${owner}\n`);
+      expect(parsed.rules).toEqual([]);
+      expect(parsed.errors[0]).toMatchObject({ kind: "Invalid owner", line: 1, column: 11 });
+    }
+  });
+
   it('suggests "*" for a pattern "/" that can never match, like GitHub does', () => {
     const parsed = parseCodeowners("/ @a\n");
     expect(parsed.rules).toEqual([]);
