@@ -9,4 +9,9 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  owners: {
+    summary: "Show the code owners of paths under GitHub's CODEOWNERS rules; exit 1 if the file has errors.",
+    load: () => import("./commands/owners.js"),
+  },
+};

@@ -1,0 +1,40 @@
+/**
+ * `npm run bench [-- --json]`: runs every benchmark module, prints a table (or, with --json, the
+ * contract document `{"results":[{"name","value","unit","target","ok"}]}`), and exits 1 if any
+ * result misses its target. Benchmarks live here, never in the test suite (no timing assertions).
+ */
+import { benchCodeowners } from "./codeowners.bench.js";
+import type { BenchResult } from "./result.js";
+
+/** Add a module here to have it run. */
+const MODULES: { name: string; run: () => Promise<BenchResult[]> }[] = [
+  { name: "codeowners", run: benchCodeowners },
+];
+
+function table(results: BenchResult[]): string {
+  const rows = results.map((r) => [
+    r.name,
+    String(r.value),
+    r.unit,
+    `<= ${r.target}`,
+    r.ok ? "ok" : "MISSED",
+  ]);
+  const header = ["benchmark", "value", "unit", "target", "status"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ");
+  return [format(header), format(widths.map((w) => "-".repeat(w))), ...rows.map(format)].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes("--json");
+  const results: BenchResult[] = [];
+  for (const module of MODULES) {
+    if (!json) process.stderr.write(`running ${module.name}...\n`);
+    results.push(...(await module.run()));
+  }
+  if (json) process.stdout.write(JSON.stringify({ results }, null, 2) + "\n");
+  else process.stdout.write(table(results) + "\n");
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));
