@@ -14,4 +14,8 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Show the code owners of paths under GitHub's CODEOWNERS rules; exit 1 if the file has errors.",
     load: () => import("./commands/owners.js"),
   },
+  serve: {
+    summary: "Run the GitHub App (Probot server with /healthz and /metrics) from environment variables.",
+    load: () => import("./commands/serve.js"),
+  },
 };
