@@ -69,10 +69,12 @@ export interface RecordMessageParse {
   subject: string;
   /** Everything between the subject and the trailer paragraph, without surrounding blank lines. */
   body: string;
+  /** The Argocd-gpg-seal justification, when present. */
+  argocdSeal: string | null;
 }
 
 const SHA1 = /^[0-9a-f]{40}$/;
-const POSITIVE_INTEGER = /^[1-9][0-9]{0,14}$/;
+const POSITIVE_INTEGER = /^[1-9][0-9]{0,15}$/;
 const POLICY_DIGEST = /^sha256:[0-9a-f]{64}$/;
 const FINGERPRINT = /^(?:[0-9A-F]{40}|[0-9A-F]{64})$/;
 /** GitHub owner/name: letters, digits, '-', '_', '.'; never "." or ".." as a component. */
@@ -255,7 +257,13 @@ const TRAILER_LINE = /^([A-Za-z0-9][A-Za-z0-9-]*): (.*)$/;
  */
 export function parseRecordMessage(message: string): RecordMessageParse {
   const errors: string[] = [];
-  const fail = (subject = "", body = ""): RecordMessageParse => ({ fields: null, errors, subject, body });
+  const fail = (subject = "", body = ""): RecordMessageParse => ({
+    fields: null,
+    errors,
+    subject,
+    body,
+    argocdSeal: null,
+  });
 
   if (typeof message !== "string") {
     errors.push("message is not text");
@@ -319,7 +327,7 @@ export function parseRecordMessage(message: string): RecordMessageParse {
   const integer = (key: string): number => {
     const text = one(key);
     if (text === "") return 0;
-    if (!POSITIVE_INTEGER.test(text)) {
+    if (!POSITIVE_INTEGER.test(text) || !Number.isSafeInteger(Number(text))) {
       errors.push(`${key}: ${JSON.stringify(text)} is not a positive integer without leading zeros`);
       return 0;
     }
@@ -350,5 +358,5 @@ export function parseRecordMessage(message: string): RecordMessageParse {
     errors.push(`subject ${JSON.stringify(subject)} does not match the trailers`);
   }
   if (errors.length > 0) return fail(subject, body);
-  return { fields, errors, subject, body };
+  return { fields, errors, subject, body, argocdSeal: values.get(TRAILER.argocdSeal)?.[0] ?? null };
 }
