@@ -9,4 +9,17 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  keygen: {
+    summary: "Generate the app's record-signing OpenPGP key pair (private.asc, public.asc)",
+    load: () => import("./commands/keygen.js"),
+  },
+  verify: {
+    summary: "Fetch and verify the newest approved-revision record of an environment",
+    load: () => import("./commands/verify.js"),
+  },
+  agent: {
+    summary: "Pull-based deploy loop: verify each new record, check its tree out, run a command",
+    load: () => import("./commands/agent.js"),
+  },
+};

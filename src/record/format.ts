@@ -87,6 +87,16 @@ const RFC3339_UTC_SECONDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/
 /** Trailer value text: printable, no leading/trailing space, no control characters. */
 const SAFE_TEXT = /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u;
 
+/** A name usable as an environment (it becomes part of the ref approved/<environment>). */
+export function isEnvironmentName(value: string): boolean {
+  return ENVIRONMENT.test(value);
+}
+
+/** An owner/name repository identifier. */
+export function isRepositoryName(value: string): boolean {
+  return isRepository(value);
+}
+
 /** Why a field value is not canonical, or null when it is. Shared by the formatter and the parser. */
 export function fieldProblems(fields: RecordFields): string[] {
   const problems: string[] = [];

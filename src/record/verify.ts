@@ -25,8 +25,11 @@ export interface RecordVerificationInput {
   recordRaw: string;
   /** Raw text of the record's first parent when it has two parents (the previous record). */
   previousRecordRaw: string | null;
-  /** Raw text of the source commit the record names (its last parent). */
-  sourceCommitRaw: string | null;
+  /**
+   * Tree of the source commit the record names (its last parent), as the object store reports it
+   * (`git rev-parse <sha>^{tree}`: git checks object ids on fetch); null when the commit is absent.
+   */
+  sourceCommitTree: string | null;
   /**
    * Whether lastAccepted.recordCommit is an ancestor of (or equal to) recordCommit, as answered by
    * `git merge-base --is-ancestor`; null when there is no last accepted record.
@@ -215,12 +218,11 @@ export function checkTree(commit: RawCommit, fields: RecordFields, input: Record
   if (commit.tree !== fields.sourceTree) {
     refuse("TREE_MISMATCH", `record tree ${commit.tree} is not Pullgate-Source-Tree ${fields.sourceTree}`);
   }
-  if (input.sourceCommitRaw === null || commitSha(input.sourceCommitRaw) !== fields.sourceCommit) {
+  if (input.sourceCommitTree === null) {
     refuse("TREE_MISMATCH", `source commit ${fields.sourceCommit} is not available`);
   }
-  const source = parseCommitOrRefuse(input.sourceCommitRaw, "MALFORMED_RECORD", "source");
-  if (source.tree !== fields.sourceTree) {
-    refuse("TREE_MISMATCH", `source commit's tree ${source.tree} is not ${fields.sourceTree}`);
+  if (input.sourceCommitTree !== fields.sourceTree) {
+    refuse("TREE_MISMATCH", `source commit's tree ${input.sourceCommitTree} is not ${fields.sourceTree}`);
   }
 }
 
