@@ -136,7 +136,9 @@ export async function checkSignature(commit: RawCommit, ctx: RecordVerificationC
       signature,
       verificationKeys: [signingKey],
       format: "binary",
-      date: ctx.now,
+      // Judge the signature at now + tolerated skew: an app clock slightly ahead of the agent's must
+      // not turn a genuine record into "signature invalid"; checkFreshness judges the issue time.
+      date: new Date(ctx.now.getTime() + (ctx.maxClockSkewMs ?? DEFAULT_SKEW_MS)),
       expectSigned: true,
     });
     const [first] = result.signatures;
