@@ -237,6 +237,8 @@ function formatBody(options: FormatOptions): string {
     // humans skimming; the trailers paragraph is always last, so git is not confused, but keep the
     // body visibly prose by refusing lines that start with our trailer prefix.
     if (/^pullgate-/im.test(summary)) throw new Error("summary must not contain Pullgate- lines");
+    // git interpret-trailers stops at a "---" line (the patch divider of format-patch messages).
+    if (/^---/m.test(summary)) throw new Error('summary must not contain a line starting with "---"');
     parts.push(summary);
   }
   if (options.decision !== undefined) {

@@ -191,6 +191,8 @@ describe("record message format", () => {
     );
     expect(() => formatRecordMessage({ ...example, approvedBy: [] })).toThrow(/approver/);
     expect(() => formatRecordMessage({ ...example, sequence: 1.5 })).toThrow(/Sequence/);
+    expect(() => formatRecordMessage(example, { summary: "text\n---\nmore" })).toThrow(/---/);
+    expect(() => formatRecordMessage(example, { summary: "Pullgate-Sequence: 9" })).toThrow(/Pullgate-/);
   });
 
   it("reads and writes Issued-At canonically", () => {

@@ -2,9 +2,9 @@
  * `pullgate verify` end to end over real git repositories: records written by our builder and signer,
  * fetched over file:// and from a local path, and every refusal of DESIGN.md §5 with its code.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/cli/io.js";
@@ -172,6 +172,28 @@ describe("pullgate keygen + verify", () => {
     expect(
       (await verify(["--repo", bare, "--environment", "production", "--keys", keysDir], root)).code,
     ).toBe(0);
+
+    // The installed bin gives the same answer (spawned, as operators run it).
+    const spawned = spawnSync(
+      process.execPath,
+      [
+        resolve(import.meta.dirname, "../../bin/pullgate.js"),
+        "verify",
+        "--repo",
+        bare,
+        "--environment",
+        "production",
+        "--keys",
+        keysDir,
+        "--state",
+        state,
+        "--json",
+      ],
+      { env: { ...process.env, PULLGATE_FROM_SOURCE: "1" }, encoding: "utf8" },
+    );
+    expect(spawned.status).toBe(1);
+    expect(JSON.parse(spawned.stdout)).toMatchObject({ verified: false, code: "SEQUENCE_NOT_INCREASING" });
+    expect(spawned.stderr).toMatch(/REFUSED SEQUENCE_NOT_INCREASING/);
   });
 
   describe("refusals", () => {
