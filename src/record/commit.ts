@@ -66,13 +66,13 @@ export function buildRecordCommit(input: RecordCommitInput): UnsignedRecordCommi
     timezone: "+0000",
   };
   const parents = previousRecord === null ? [fields.sourceCommit] : [previousRecord, fields.sourceCommit];
-  const raw =
-    `tree ${fields.sourceTree}\n` +
-    parents.map((p) => `parent ${p}\n`).join("") +
-    `author ${formatIdentity(person)}\n` +
-    `committer ${formatIdentity(person)}\n` +
-    `\n` +
-    message;
+  const raw = buildRawCommit({
+    tree: fields.sourceTree,
+    parents,
+    author: person,
+    committer: person,
+    message,
+  });
   return {
     tree: fields.sourceTree,
     parents,
@@ -82,6 +82,30 @@ export function buildRecordCommit(input: RecordCommitInput): UnsignedRecordCommi
     message,
     raw,
   };
+}
+
+/**
+ * The text git stores for a commit with these parts (no extra headers), optionally signed: the
+ * layout `git commit-tree` and GitHub's `POST git/commits` produce. Exported so that anything that
+ * must rebuild a commit from API parameters (the sandbox emulator) makes the very same bytes.
+ */
+export function buildRawCommit(parts: {
+  tree: string;
+  parents: string[];
+  author: GitIdentity;
+  committer: GitIdentity;
+  message: string;
+  /** Armored signature to embed as the gpgsig header. */
+  signature?: string;
+}): string {
+  const raw =
+    `tree ${parts.tree}\n` +
+    parts.parents.map((p) => `parent ${p}\n`).join("") +
+    `author ${formatIdentity(parts.author)}\n` +
+    `committer ${formatIdentity(parts.committer)}\n` +
+    `\n` +
+    parts.message;
+  return parts.signature === undefined ? raw : insertGpgsig(raw, parts.signature);
 }
 
 /**

@@ -64,3 +64,26 @@ export async function signRecord(
   const signedRaw = insertGpgsig(unsigned.raw, signature);
   return { ...unsigned, signature, signedRaw, sha: commitSha(signedRaw) };
 }
+
+/**
+ * The body of `POST /repos/{owner}/{repo}/git/commits` for a signed record. Dates are explicit (the
+ * signature covers them) and the message is sent byte for byte; GitHub then stores exactly
+ * `signedRaw`, so the returned commit SHA must equal `sha` — the publisher should check that.
+ */
+export function githubCreateCommitRequest(record: SignedRecordCommit): {
+  message: string;
+  tree: string;
+  parents: string[];
+  author: { name: string; email: string; date: string };
+  committer: { name: string; email: string; date: string };
+  signature: string;
+} {
+  return {
+    message: record.message,
+    tree: record.tree,
+    parents: record.parents,
+    author: { name: record.author.name, email: record.author.email, date: record.date },
+    committer: { name: record.committer.name, email: record.committer.email, date: record.date },
+    signature: record.signature,
+  };
+}

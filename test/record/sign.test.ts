@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRecordCommit, insertGpgsig } from "../../src/record/commit.js";
-import { parseRawCommit } from "../../src/record/raw-commit.js";
-import { signRecord } from "../../src/record/sign.js";
+import { buildRawCommit, buildRecordCommit, insertGpgsig } from "../../src/record/commit.js";
+import { commitSha, parseRawCommit } from "../../src/record/raw-commit.js";
+import { githubCreateCommitRequest, signRecord } from "../../src/record/sign.js";
 import {
   commitFiles,
   fieldsFor,
@@ -98,6 +98,57 @@ describe("record commits signed by pullgate verify with GnuPG (invariant 6)", ()
     expect(trailers).toContain("Pullgate-Sequence: 2\n");
     expect(trailers).toContain("Pullgate-Approved-By: alice\nPullgate-Approved-By: bob\n");
     expect(trailers).toContain("Argocd-gpg-seal: ");
+  });
+
+  it("lays out commits exactly as git commit-tree does, and the GitHub request rebuilds the signed bytes", async () => {
+    const { bare, work } = makeRepo(join(root, "layout"));
+    const source = commitFiles(work, { "x.txt": "x\n" });
+    const signed = await signRecord(
+      {
+        fields: fieldsFor(key, source, 1),
+        previousRecord: null,
+        identity: { name: "pullgate[bot]", email: "bot@example.com" },
+      },
+      key.signingKey,
+    );
+    const date = `${signed.author.timestamp} +0000`;
+    const viaGit = git(["commit-tree", source.tree, "-p", source.commit, "-F", "-"], {
+      cwd: bare,
+      input: signed.message,
+      env: {
+        GIT_AUTHOR_NAME: "pullgate[bot]",
+        GIT_AUTHOR_EMAIL: "bot@example.com",
+        GIT_COMMITTER_NAME: "pullgate[bot]",
+        GIT_COMMITTER_EMAIL: "bot@example.com",
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_DATE: date,
+      },
+    }).trim();
+    expect(git(["cat-file", "commit", viaGit], { cwd: bare })).toBe(signed.raw);
+
+    // What an emulator (or GitHub) does with the API request: rebuild the object from its parts.
+    const request = githubCreateCommitRequest(signed);
+    expect(request.author.date).toBe(signed.date);
+    const rebuilt = buildRawCommit({
+      tree: request.tree,
+      parents: request.parents,
+      author: {
+        name: request.author.name,
+        email: request.author.email,
+        timestamp: Date.parse(request.author.date) / 1000,
+        timezone: "+0000",
+      },
+      committer: {
+        name: request.committer.name,
+        email: request.committer.email,
+        timestamp: Date.parse(request.committer.date) / 1000,
+        timezone: "+0000",
+      },
+      message: request.message,
+      signature: request.signature,
+    });
+    expect(rebuilt).toBe(signed.signedRaw);
+    expect(commitSha(rebuilt)).toBe(signed.sha);
   });
 
   it("git verify-commit rejects a record whose trailer was changed after signing", async () => {
