@@ -44,7 +44,7 @@ export async function fetchAndVerify(options: FetchVerifyOptions): Promise<Verif
   const sourceCommitTree = source === undefined ? null : await cache.treeOf(source);
   const last = options.lastAccepted;
   const descendsFromLastAccepted =
-    last === null ? null : await cache.isAncestor(last.recordCommit, recordCommit);
+    last === null ? null : await cache.firstParentChainContains(recordCommit, last.recordCommit);
 
   return verifyRecord(
     { recordCommit, recordRaw, previousRecordRaw, sourceCommitTree, descendsFromLastAccepted },

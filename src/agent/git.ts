@@ -3,7 +3,7 @@
  * Every call passes arguments as an array (no shell) and refuses option-looking URLs and revisions.
  */
 
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
@@ -122,18 +122,43 @@ export class GitCache {
     }
   }
 
-  /** `git merge-base --is-ancestor`: exit 0 yes, 1 no, anything else an error. */
-  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+  /**
+   * Whether `ancestor` is on the FIRST-parent chain of `descendant` (or is it). Records chain through
+   * their first parent; reaching the last accepted record through a source commit's history (someone
+   * merged approved/<env> into a branch) is not descent of the record chain. Streams `git rev-list
+   * --first-parent` and stops reading as soon as the commit is found.
+   */
+  async firstParentChainContains(descendant: string, ancestor: string): Promise<boolean> {
     assertSha(ancestor);
     assertSha(descendant);
     if (!(await this.hasCommit(ancestor))) return false;
-    try {
-      await this.git(["merge-base", "--is-ancestor", ancestor, descendant]);
-      return true;
-    } catch (error) {
-      if (error instanceof GitError && error.exitCode === 1) return false;
-      throw error;
-    }
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn("git", ["--git-dir", this.dir, "rev-list", "--first-parent", descendant], {
+        env: this.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let found = false;
+      let buffered = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (chunk: string) => {
+        if (found) return;
+        buffered += chunk;
+        const lines = buffered.split("\n");
+        buffered = lines.pop() ?? "";
+        if (lines.includes(ancestor)) {
+          found = true;
+          child.kill();
+        }
+      });
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (found || buffered === ancestor) resolvePromise(true);
+        else if (code === 0) resolvePromise(false);
+        else reject(new GitError(`git rev-list failed: ${stderr.trim()}`, stderr, code));
+      });
+    });
   }
 
   /**

@@ -31,8 +31,8 @@ export interface RecordVerificationInput {
    */
   sourceCommitTree: string | null;
   /**
-   * Whether lastAccepted.recordCommit is an ancestor of (or equal to) recordCommit, as answered by
-   * `git merge-base --is-ancestor`; null when there is no last accepted record.
+   * Whether lastAccepted.recordCommit is on the first-parent chain of recordCommit (or is it): the
+   * record chain, not merely any ancestry path; null when there is no last accepted record.
    */
   descendsFromLastAccepted: boolean | null;
 }

@@ -289,6 +289,22 @@ describe("pullgate keygen + verify", () => {
       expect(result.json).toMatchObject({ verified: false, code: "NOT_DESCENDANT" });
     });
 
+    it("a record reaching the accepted one only through its source history: NOT_DESCENDANT", async () => {
+      const accepted = await publishRecord(bare, key, source, 2, r1);
+      // Someone merged approved/production into a branch: a source commit whose parent is the record.
+      const sneaky = git(["commit-tree", source.tree, "-p", accepted, "-m", "merge approved"], {
+        cwd: bare,
+      }).trim();
+      const other2 = await publishRecord(bare, key, source, 2, r1, { pullRequest: 77 });
+      point(await publishRecord(bare, key, { commit: sneaky, tree: source.tree }, 3, other2));
+      // git merge-base --is-ancestor would say yes; the record chain says no.
+      expect(() =>
+        git(["merge-base", "--is-ancestor", accepted, "approved/production"], { cwd: bare }),
+      ).not.toThrow();
+      const result = await verify(args(["--state", freshState(2, accepted)]), root);
+      expect(result.json).toMatchObject({ verified: false, code: "NOT_DESCENDANT" });
+    });
+
     it("a record for another environment served on this one: WRONG_ENVIRONMENT", async () => {
       const staging = await publishRecord(bare, key, source, 1, null, {}, "staging");
       point(staging);
