@@ -11,6 +11,7 @@ import type { CliIo } from "../../src/cli/io.js";
 import { buildRecordCommit, insertGpgsig } from "../../src/record/commit.js";
 import { formatIssuedAt } from "../../src/record/format.js";
 import { signRecord } from "../../src/record/sign.js";
+import { loadSigningKey } from "../../src/record/keys.js";
 import {
   commitFiles,
   fieldsFor,
@@ -98,6 +99,43 @@ describe("pullgate keygen + verify", () => {
       await main(["keygen", "--name", "pullgate", "--email", "bot@example.com", "--out", out], again),
     ).toBe(2);
     expect(again.err.join("")).toMatch(/already exists/);
+  });
+
+  it("keygen --passphrase-file encrypts the private key; signing needs the passphrase", async () => {
+    const out = join(root, "encrypted");
+    const passFile = join(root, "pass.txt");
+    writeFileSync(passFile, "correct horse\n");
+    const capture = io(root);
+    expect(
+      await main(
+        [
+          "keygen",
+          "--name",
+          "pg",
+          "--email",
+          "pg@example.com",
+          "--out",
+          out,
+          "--passphrase-file",
+          passFile,
+          "--json",
+        ],
+        capture,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(capture.out[0] ?? "")).toMatchObject({ encrypted: true });
+    const armored = readFileSync(join(out, "private.asc"), "utf8");
+    await expect(loadSigningKey(armored)).rejects.toThrow(/passphrase/);
+    await expect(loadSigningKey(armored, "wrong")).rejects.toThrow();
+    const unlocked = await loadSigningKey(armored, "correct horse");
+    expect(unlocked.isDecrypted()).toBe(true);
+    for (const bad of [
+      ["keygen", "--name", "pg", "--out", out],
+      ["keygen", "--name", "a <b>", "--email", "pg@example.com", "--out", join(root, "x")],
+      ["keygen", "--name", "pg", "--email", "not-an-email", "--out", join(root, "y")],
+    ]) {
+      expect(await main(bad, io(root))).toBe(2);
+    }
   });
 
   it("verifies two chained records over file:// and from a local path; state refuses rollback afterwards", async () => {
