@@ -16,6 +16,8 @@ export interface RecordTarget {
   /** What git fetches: a URL, or an absolute local path. */
   url: string;
   repository: string;
+  /** True when `repository` was guessed from the URL (no --repository). */
+  repositoryDerived: boolean;
   environment: string;
   keyring: string[];
   maxAgeMs: number | null;
@@ -63,5 +65,12 @@ export async function resolveTarget(options: TargetOptions, cwd: string): Promis
   } catch (error) {
     throw new IoError(error instanceof Error ? error.message : String(error));
   }
-  return { url, repository, environment: options.environment, keyring, maxAgeMs };
+  return {
+    url,
+    repository,
+    repositoryDerived: options.repository === undefined,
+    environment: options.environment,
+    keyring,
+    maxAgeMs,
+  };
 }

@@ -351,7 +351,9 @@ describe("pullgate keygen + verify", () => {
 
     it("a record of another repository: WRONG_REPOSITORY (explicit --repository and derived)", async () => {
       point(await publishRecord(bare, key, source, 1, null, { repository: "acme/other" }));
-      expect((await verify(args(), root)).json).toMatchObject({ verified: false, code: "WRONG_REPOSITORY" });
+      const derived = await verify(args(), root);
+      expect(derived.json).toMatchObject({ verified: false, code: "WRONG_REPOSITORY" });
+      expect(derived.err).toMatch(/acme\/deploy was derived from --repo/);
       point(r1);
       expect((await verify(args(["--repository", "evil/deploy"]), root)).json).toMatchObject({
         verified: false,

@@ -110,6 +110,11 @@ export const command: Command = {
       if (!(error instanceof RecordVerificationError)) throw error;
       if (values.json) printJson(io, { verified: false, code: error.code, reason: error.message });
       io.stderr(`pullgate verify: REFUSED ${error.code}: ${error.message}`);
+      if (error.code === "WRONG_REPOSITORY" && target.repositoryDerived) {
+        io.stderr(
+          `(${target.repository} was derived from --repo; pass --repository OWNER/NAME if that is not the repository)`,
+        );
+      }
       // Not reaching the repository is an I/O error (exit 2); everything else is a refusal (exit 1).
       return error.code === "FETCH_FAILED" ? EXIT_USAGE : EXIT_FAILURE;
     } finally {
