@@ -18,4 +18,16 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Run the GitHub App (Probot server with /healthz and /metrics) from environment variables.",
     load: () => import("./commands/serve.js"),
   },
+  keygen: {
+    summary: "Generate the app's record-signing OpenPGP key pair (private.asc, public.asc)",
+    load: () => import("./commands/keygen.js"),
+  },
+  verify: {
+    summary: "Fetch and verify the newest approved-revision record of an environment",
+    load: () => import("./commands/verify.js"),
+  },
+  agent: {
+    summary: "Pull-based deploy loop: verify each new record, check its tree out, run a command",
+    load: () => import("./commands/agent.js"),
+  },
 };
