@@ -9,4 +9,9 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  policy: {
+    summary: "Check policy files: policy lint [--org ORG_POLICY] [--json] FILE...",
+    load: () => import("./commands/policy.js"),
+  },
+};
