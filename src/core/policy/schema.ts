@@ -8,7 +8,8 @@
  * and by our own error rendering.
  */
 
-export const SCHEMA_ID = "https://pullgate.dev/schemas/pullgate.schema.json";
+/** A URN, not a URL: the schema ships in the package (policies/), it is not served anywhere. */
+export const SCHEMA_ID = "urn:pullgate:policy-schema:1";
 
 const principal = {
   type: "string",
