@@ -266,7 +266,13 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
     version: 1,
     admins,
     sensitivePaths: [
-      ...new Set([...org.policy.sensitivePaths, ...sensitivePathsFor(branches, extraSensitive)]),
+      ...new Set([
+        ...org.policy.sensitivePaths,
+        ...sensitivePathsFor(
+          branches.map((b) => b.signatures),
+          extraSensitive,
+        ),
+      ]),
     ],
     recordRefPrefix: org.policy.recordRefPrefix,
     branches,
@@ -288,7 +294,7 @@ function compareSettings(
     const baselineValue = valueOf(baseline as ResolvedSettings, rule.field);
     if (!rule.looser(mergedValue, baselineValue)) continue;
     report(
-      origin,
+      { line: origin.line, column: origin.column },
       `${label}: ${rule.field} ${show(mergedValue)} is looser than the org's ${show(baselineValue)} (${describeOrigin(baseline.origins.get(rule.field))}): ${rule.why}`,
     );
   }

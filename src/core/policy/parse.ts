@@ -120,7 +120,15 @@ function buildPolicy(
   const policy: Policy = {
     version: 1,
     admins: normalizePrincipals(document.admins ?? []),
-    sensitivePaths: sensitivePathsFor(branches, document.sensitive_paths ?? []),
+    // The defaults' keyrings count even when no branch uses them: a repository file may
+    // inherit them for its own branches, and guarding an unused keyring costs nothing.
+    sensitivePaths: sensitivePathsFor(
+      [
+        ...branches.map((b) => b.signatures),
+        resolveSettings(fileLayers(document, file, positions, null)).signatures,
+      ],
+      document.sensitive_paths ?? [],
+    ),
     recordRefPrefix: document.records?.ref_prefix ?? DEFAULT_RECORD_REF_PREFIX,
     branches,
   };

@@ -1,4 +1,4 @@
-import type { BranchPolicy } from "./types.js";
+import type { SignaturePolicy } from "./types.js";
 
 /**
  * Paths whose changes always need an admin's approval, whatever CODEOWNERS says: the files that
@@ -17,15 +17,16 @@ function keyringPatterns(path: string): string[] {
   return [`/${path}`, `/${path}/**`];
 }
 
-/** Built-in paths, then every branch's keyring paths, then the file's own extras; each once. */
-export function sensitivePathsFor(branches: readonly BranchPolicy[], extra: readonly string[]): string[] {
+/** Built-in paths, then every keyring path (of each branch and of `defaults`), then the file's extras; each once. */
+export function sensitivePathsFor(
+  signatures: readonly Pick<SignaturePolicy, "openpgpKeyrings" | "sshAllowedSigners">[],
+  extra: readonly string[],
+): string[] {
   const out = new Set<string>(BUILTIN_SENSITIVE_PATHS);
-  for (const branch of branches) {
-    for (const keyring of branch.signatures.openpgpKeyrings)
-      keyringPatterns(keyring).forEach((p) => out.add(p));
-    if (branch.signatures.sshAllowedSigners !== null) {
-      keyringPatterns(branch.signatures.sshAllowedSigners).forEach((p) => out.add(p));
-    }
+  for (const settings of signatures) {
+    for (const keyring of settings.openpgpKeyrings) keyringPatterns(keyring).forEach((p) => out.add(p));
+    if (settings.sshAllowedSigners !== null)
+      keyringPatterns(settings.sshAllowedSigners).forEach((p) => out.add(p));
   }
   for (const path of extra) out.add(path);
   return [...out];
