@@ -24,7 +24,8 @@ export function globToRegExp(pattern: string): RegExp {
         source += "[^/]*";
       }
     } else {
-      source += c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+      // Only syntax characters may be escaped in a unicode-mode RegExp (\- is an error there).
+      source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
     }
   }
   const regexp = new RegExp(`^${source}$`, "u");

@@ -174,7 +174,10 @@ function skipSpaceAndComments(text: string, from: number): number {
 
 function lineStarts(text: string): number[] {
   const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === "\n") starts.push(i + 1);
+  // YAML line breaks are \n, \r\n and a lone \r (as js-yaml counts them in its marks).
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\n" || (text[i] === "\r" && text[i + 1] !== "\n")) starts.push(i + 1);
+  }
   return starts;
 }
 
