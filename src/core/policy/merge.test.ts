@@ -328,6 +328,24 @@ describe("mergePolicies: branches", () => {
     ]);
   });
 
+  it("refuses a repo-only branch that would publish records to an environment an org branch feeds", () => {
+    const org =
+      "version: 1\nbranches:\n  - branch: main\n    environment: production\n    reviews: {required_approvals: 2}\n";
+    expect(
+      merge(org, "version: 1\nbranches:\n  - branch: hotfix\n    environment: production\n").errors.map(
+        (e) => `${e.line}:${e.column}: ${e.message}`,
+      ),
+    ).toEqual([
+      `4:18: branch \`hotfix\`: environment \`production\` is fed by the org's branch \`main\` (${ORG_FILE}:3:13); a repository cannot add another branch that publishes records to it`,
+    ]);
+    // Also when the environment is the default one (the literal branch name).
+    expect(
+      merge(org, "version: 1\nbranches:\n  - branch: production\n").errors.map(
+        (e) => `${e.line}:${e.column}`,
+      ),
+    ).toEqual(["3:13"]);
+  });
+
   it("refuses a repo that redirects an org branch's records to another environment", () => {
     const result = merge(
       "version: 1\nbranches:\n  - branch: main\n    environment: production\n",

@@ -214,6 +214,26 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
         return;
       }
     }
+    // An environment the org feeds from its own branches is the org's: a repository branch
+    // publishing records there under the org's mere defaults would bypass that branch's rules.
+    const feederIndex = org.policy.branches.findIndex(
+      (entry) => entry.environment === repoPolicy.environment,
+    );
+    const feeder = org.policy.branches[feederIndex];
+    if (feeder !== undefined) {
+      const orgAt = org.positions.valueAt(joinPointer("", "branches", feederIndex, "branch"));
+      const pointer = joinPointer(
+        "",
+        "branches",
+        repoIndex,
+        repoEntry.environment === undefined ? "branch" : "environment",
+      );
+      repoError(
+        repo.positions.valueAt(pointer),
+        `${label}: environment \`${repoPolicy.environment}\` is fed by the org's branch \`${feeder.branch}\` (${org.file}:${orgAt.line}:${orgAt.column}); a repository cannot add another branch that publishes records to it`,
+      );
+      return;
+    }
     const merged = resolveSettings([
       ...fileLayers(repo.document, repo.file, repo.positions, repoIndex),
       ...orgDefaults,
