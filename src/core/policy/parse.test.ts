@@ -351,6 +351,20 @@ describe("parsePolicy: errors with line and column", () => {
       'version: 1\nbranches:\n  - branch: main\n    paths:\n      - paths: [/a]\n        from: ["@a"]\n      - paths: [/a]\n        from: ["@b"]\n',
       "7:9: branches[0].paths[1]: path rule name `/a` is already used by paths[0]; give each rule its own `name`",
     ],
+    [
+      "version: 1\nbranches:\n  - branch: main\n    reviews:\n",
+      "4:5: branches[0].reviews: must be a mapping, got nothing (null)",
+    ],
+    [
+      "version: 1\nbranches:\n  -\n  - branch: x\n",
+      "3:3: branches[0]: must be a mapping, got nothing (null)",
+    ],
+    ["hello\n", '1:1: the policy: must be a mapping, got string "hello"'],
+    [
+      "version: 1\n\tbranches: []\n",
+      "2:1: YAML syntax error: tab characters must not be used in indentation",
+    ],
+    ["[".repeat(1000), "1:100: YAML syntax error: nesting exceeded maxDepth (100)"],
     // defaults
     [
       "version: 1\ndefaults:\n  paths: []\n",

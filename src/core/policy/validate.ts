@@ -134,7 +134,8 @@ function renderError(error: ErrorObject, positions: PositionMap): Rendered {
       };
     case "type":
       return {
-        ...at(error.instancePath),
+        // An empty value ("reviews:" and nothing) has no text of its own: point at its key.
+        ...at(error.instancePath, error.data === null),
         message: `${where}: must be ${typeName(params.type)}, got ${describeValue(error.data)}`,
       };
     case "enum":
