@@ -12,3 +12,4 @@ export { branchPolicyFor } from "./match.js";
 export { canonicalJson, policyDigest } from "./digest.js";
 export { BUILTIN_SENSITIVE_PATHS } from "./sensitive.js";
 export { policySchema } from "./schema.js";
+export { effectivePolicy, type EffectivePolicyResult, type PolicySourceText } from "./effective.js";
