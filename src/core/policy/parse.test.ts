@@ -395,6 +395,21 @@ describe("parsePolicy: errors with line and column", () => {
     ]);
   });
 
+  it("treats __proto__ and constructor as the unknown keys they are (no prototype tricks)", () => {
+    expect(errorsOf("version: 1\n__proto__: {admins: ['@x']}\n")).toEqual([
+      "2:1: unknown key `__proto__`; allowed: version, admins, records, sensitive_paths, defaults, branches",
+    ]);
+    expect(
+      errorsOf(
+        "version: 1\nbranches:\n  - branch: main\n    __proto__: {reviews: {required_approvals: 0}}\n",
+      ),
+    ).toEqual([
+      "4:5: unknown key `__proto__` in branches[0]; allowed: branch, environment, signatures, reviews, paths, protection",
+    ]);
+    expect(({} as Record<string, unknown>).admins).toBeUndefined();
+    expect(errorsOf("version: 1\nconstructor: 1\n")).toHaveLength(1);
+  });
+
   it("refuses an oversized file without parsing it", () => {
     expect(errorsOf("#" + "x".repeat(300 * 1024))).toEqual(["1:1: policy file is larger than 262144 bytes"]);
   });
