@@ -365,6 +365,14 @@ describe("parsePolicy: errors with line and column", () => {
       "2:1: YAML syntax error: tab characters must not be used in indentation",
     ],
     ["[".repeat(1000), "1:100: YAML syntax error: nesting exceeded maxDepth (100)"],
+    [
+      "{version: 1, bogus: 2}\n",
+      "1:14: unknown key `bogus`; allowed: version, admins, records, sensitive_paths, defaults, branches",
+    ],
+    [
+      '{"version": 1, "branches": [{"branch": "main", "reviews": {"required_approvals": "2"}}]}',
+      '1:82: branches[0].reviews.required_approvals: must be a whole number, got string "2"',
+    ],
     // defaults
     [
       "version: 1\ndefaults:\n  paths: []\n",

@@ -1,5 +1,7 @@
+import fc from "fast-check";
+import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { loadYamlWithPositions } from "./yaml-positions.js";
+import { joinPointer, loadYamlWithPositions } from "./yaml-positions.js";
 
 function load(text: string) {
   const result = loadYamlWithPositions(text);
@@ -80,5 +82,60 @@ h: {i: {j: k}}
   it("does not know merge keys (CORE schema): `<<` is an ordinary key", () => {
     const result = loadYamlWithPositions("a: {x: 1}\nb:\n  <<: {y: 2}\n");
     expect(result.ok && (result.value as { b: Record<string, unknown> }).b).toEqual({ "<<": { y: 2 } });
+  });
+});
+
+describe("loadYamlWithPositions (property)", () => {
+  const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,7}$/);
+  const leaf = fc.oneof(
+    fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/),
+    fc.integer({ min: -999, max: 999 }),
+    fc.boolean(),
+  );
+  const tree = fc.letrec<{ node: unknown }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      leaf,
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.dictionary(key, tie("node"), { maxKeys: 4 }),
+    ),
+  })).node;
+
+  function leaves(value: unknown, pointer: string, out: [string, unknown][]): [string, unknown][] {
+    if (Array.isArray(value)) value.forEach((item, i) => leaves(item, joinPointer(pointer, i), out));
+    else if (value !== null && typeof value === "object")
+      Object.entries(value).forEach(([k, v]) => leaves(v, joinPointer(pointer, k), out));
+    else out.push([pointer, value]);
+    return out;
+  }
+
+  function offsetOf(text: string, line: number, column: number): number {
+    const lines = text.split("\n");
+    return lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0) + column - 1;
+  }
+
+  it.each([
+    ["block style", -1],
+    ["flow style", 0],
+    ["mixed style", 1],
+  ])("places every scalar of a dumped document exactly where it is written (%s)", (_, flowLevel) => {
+    fc.assert(
+      fc.property(fc.dictionary(key, tree, { minKeys: 1, maxKeys: 5 }), (value) => {
+        const text = yaml.dump(value, { flowLevel });
+        const result = loadYamlWithPositions(text);
+        if (!result.ok) throw new Error(result.message);
+        for (const [pointer, scalar] of leaves(value, "", [])) {
+          const at = result.positions.valueAt(pointer);
+          const written = String(scalar);
+          const found = text.slice(offsetOf(text, at.line, at.column));
+          // js-yaml quotes strings that would read as another type ('true', '12').
+          expect(
+            [written, `'${written}'`].some((w) => found.startsWith(w)),
+            `${pointer} at ${at.line}:${at.column}`,
+          ).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

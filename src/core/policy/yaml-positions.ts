@@ -134,8 +134,16 @@ function record(
   values: Map<string, Position>,
   keys: Map<string, Position>,
 ): void {
-  values.set(pointer, toPosition(lines, skipSpaceAndComments(text, node.start)));
-  const { result, children } = node;
+  // js-yaml sometimes composes one collection through two nested calls (a flow collection at the
+  // top of a document): the outer node's only child is the same object. Look through the wrapper.
+  let inner = node;
+  while (inner.children.length === 1 && typeof inner.result === "object" && inner.result !== null) {
+    const only = inner.children[0];
+    if (only === undefined || only.result !== inner.result) break;
+    inner = only;
+  }
+  values.set(pointer, toPosition(lines, skipSpaceAndComments(text, inner.start)));
+  const { result, children } = inner;
   if (Array.isArray(result)) {
     // A block sequence item that is empty ("- ") is stored without composing a node, so the
     // counts differ; then the items have no positions of their own (they fall back to the list).
