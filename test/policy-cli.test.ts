@@ -110,6 +110,24 @@ describe("pullgate policy lint", () => {
     }
   });
 
+  it("show prints the effective policy and its digest; exit 1 with the errors otherwise", async () => {
+    const out = io();
+    expect(await main(["policy", "show", "--json", "good.yml"], out)).toBe(0);
+    const doc = JSON.parse(out.out.join("")) as {
+      policy: { branches: unknown[] };
+      digest: string;
+      errors: [];
+    };
+    expect(doc.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(doc.policy.branches).toHaveLength(1);
+    expect(doc.errors).toEqual([]);
+    const merged = io();
+    expect(await main(["policy", "show", "--json", "--org", "good.yml", "loose.yml"], merged)).toBe(1);
+    expect(JSON.parse(merged.out.join(""))).toMatchObject({ policy: null, digest: null });
+    expect(await main(["policy", "show", "missing.yml"], io())).toBe(2);
+    expect(await main(["policy", "show", "good.yml", "bad.yml"], io())).toBe(2);
+  });
+
   it("works as the real binary (spawned, from source)", async () => {
     const bin = join(import.meta.dirname, "..", "bin", "pullgate.js");
     const env = { ...process.env, PULLGATE_FROM_SOURCE: "1" };

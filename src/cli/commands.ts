@@ -11,7 +11,8 @@ export interface CommandEntry {
 
 export const commands: Record<string, CommandEntry> = {
   policy: {
-    summary: "Check policy files: policy lint [--org ORG_POLICY] [--json] FILE...",
+    summary:
+      "Policy files: `policy lint FILE...` checks them, `policy show FILE` prints the effective policy",
     load: () => import("./commands/policy.js"),
   },
 };
