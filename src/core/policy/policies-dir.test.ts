@@ -76,6 +76,15 @@ describe("policies/", () => {
     expect(written.policy).toEqual(minimal.policy);
   });
 
+  it("every complete YAML example in docs/policy.md lints with zero errors", () => {
+    const doc = readFileSync(fileURLToPath(new URL("../../../docs/policy.md", import.meta.url)), "utf8");
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+    // Blocks with "..." are outlines, not policies.
+    const complete = blocks.filter((block) => !block.includes("..."));
+    expect(complete.length).toBeGreaterThan(0);
+    for (const block of complete) expect(parsePolicy(block, "docs/policy.md").errors).toEqual([]);
+  });
+
   it("single-repo.yml only tightens org-wide.yml", () => {
     const org = parsePolicy(readFileSync(join(policiesDir, "examples/org-wide.yml"), "utf8"), "org.yml");
     const repo = parsePolicy(readFileSync(join(policiesDir, "examples/single-repo.yml"), "utf8"), "repo.yml");
