@@ -3,6 +3,7 @@ import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { policyDigest } from "./digest.js";
 import type { BranchDoc, PolicyDoc, ProtectionDoc, ReviewsDoc, SignaturesDoc } from "./document.js";
+import type { BranchPolicy, Policy } from "./types.js";
 import { parsePolicy } from "./parse.js";
 
 /** Every error must be placed inside the text (1-based, at most one past the last line). */
@@ -298,4 +299,171 @@ describe("arbitrary valid policies", () => {
       { numRuns: 60 },
     );
   });
+
+  it("merge never yields anything looser than the org policy; any error means no policy; any tightening is accepted", async () => {
+    const { mergePolicies } = await import("./merge.js");
+    const pairs = fc.oneof(
+      fc.tuple(policyDoc, policyDoc, fc.constant(false as boolean)),
+      ...[false, true].map((sloppy) =>
+        policyDoc.chain((orgDoc) => {
+          const orgPolicy = parsePolicy(yaml.dump(orgDoc), "org.yml").policy;
+          if (orgPolicy === null) throw new Error("generated policy must parse");
+          return tightenedRepo(orgPolicy, sloppy).map((repoDoc) => [orgDoc, repoDoc, !sloppy] as const);
+        }),
+      ),
+    );
+    fc.assert(
+      fc.property(pairs, ([orgDoc, repoDoc, tightened]) => {
+        const org = parsePolicy(yaml.dump(orgDoc), "org.yml");
+        const repo = parsePolicy(yaml.dump(repoDoc), "repo.yml");
+        if (org.parsed === null || repo.parsed === null || org.policy === null) throw new Error("must parse");
+        const result = mergePolicies(org.parsed, repo.parsed);
+        expect(result.policy === null).toBe(result.errors.length > 0);
+        if (tightened) expect(result.errors).toEqual([]);
+        if (result.policy === null) return;
+        const policy = result.policy;
+        for (const admin of policy.admins) expect(org.policy.admins).toContain(admin);
+        expect(policy.recordRefPrefix).toBe(org.policy.recordRefPrefix);
+        for (const path of org.policy.sensitivePaths) expect(policy.sensitivePaths).toContain(path);
+        // Org branches come first, in order, and each is at least as tight as the org's.
+        org.policy.branches.forEach((orgBranch, i) => {
+          const branch = policy.branches[i];
+          if (branch === undefined) throw new Error("org branch lost");
+          expect(branch.branch).toBe(orgBranch.branch);
+          expect(branch.environment).toBe(orgBranch.environment);
+          expectAtLeastAsTight(branch, orgBranch);
+          expect(branch.pathRules).toEqual(expect.arrayContaining(orgBranch.pathRules));
+          expect(branch.signatures.scopes).toEqual(expect.arrayContaining(orgBranch.signatures.scopes));
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
+
+/**
+ * "At least as tight", written out field by field independently of merge.ts's FIELD_RULES, so a
+ * wrong rule there cannot make this check agree with it.
+ */
+function expectAtLeastAsTight(merged: BranchPolicy, org: BranchPolicy): void {
+  const implies = (orgValue: boolean, mergedValue: boolean, what: string) =>
+    expect(!orgValue || mergedValue, `${what} was turned off`).toBe(true);
+  const never = (orgValue: boolean, mergedValue: boolean, what: string) =>
+    expect(orgValue || !mergedValue, `${what} was turned on`).toBe(true);
+  const subset = (mergedList: readonly unknown[], orgList: readonly unknown[], what: string) =>
+    expect(
+      mergedList.every((item) => orgList.includes(item)),
+      `${what} grew`,
+    ).toBe(true);
+  const s = merged.signatures;
+  implies(org.signatures.required, s.required, "signatures.required");
+  subset(s.openpgpKeyrings, org.signatures.openpgpKeyrings, "openpgp keyrings");
+  expect(s.sshAllowedSigners === null || s.sshAllowedSigners === org.signatures.sshAllowedSigners).toBe(true);
+  never(org.signatures.trustWebFlow, s.trustWebFlow, "trust_web_flow");
+  implies(org.signatures.requireSignerMatchesAuthor, s.requireSignerMatchesAuthor, "signer matches author");
+  expect(merged.reviews.requiredApprovals).toBeGreaterThanOrEqual(org.reviews.requiredApprovals);
+  implies(org.reviews.requireCodeOwnerReview, merged.reviews.requireCodeOwnerReview, "code-owner review");
+  implies(org.reviews.dismissStaleApprovals, merged.reviews.dismissStaleApprovals, "stale approvals");
+  implies(org.reviews.requireLastPushApproval, merged.reviews.requireLastPushApproval, "last push approval");
+  const p = merged.protection;
+  const o = org.protection;
+  const rank = { off: 0, audit: 1, enforce: 2 };
+  expect(rank[p.mode]).toBeGreaterThanOrEqual(rank[o.mode]);
+  expect(p.requiredApprovals).toBeGreaterThanOrEqual(o.requiredApprovals);
+  implies(o.requirePullRequest, p.requirePullRequest, "require_pull_request");
+  implies(o.requireCodeOwnerReview, p.requireCodeOwnerReview, "protection code-owner review");
+  implies(o.dismissStaleReviews, p.dismissStaleReviews, "dismiss_stale_reviews");
+  implies(o.requireLastPushApproval, p.requireLastPushApproval, "protection last push approval");
+  implies(o.requireSignedCommits, p.requireSignedCommits, "require_signed_commits");
+  implies(o.requirePullgateCheck, p.requirePullgateCheck, "require_pullgate_check");
+  implies(o.requireUpToDate, p.requireUpToDate, "require_up_to_date");
+  implies(o.enforceAdmins, p.enforceAdmins, "enforce_admins");
+  never(o.allowForcePushes, p.allowForcePushes, "allow_force_pushes");
+  never(o.allowDeletions, p.allowDeletions, "allow_deletions");
+  subset(p.allowedBypass, o.allowedBypass, "allowed_bypass");
+}
+
+/**
+ * A repository file that restates or tightens random settings of every org branch. With `sloppy`,
+ * each setting is sometimes any valid value instead, so some files loosen exactly one thing or two:
+ * the merge must refuse those (checked by expectAtLeastAsTight on whatever it accepts).
+ */
+function tightenedRepo(org: Policy, sloppy = false): fc.Arbitrary<PolicyDoc> {
+  const pick = <T>(tight: fc.Arbitrary<T>, any: fc.Arbitrary<T>) =>
+    opt(sloppy ? fc.oneof({ arbitrary: tight, weight: 6 }, { arbitrary: any, weight: 1 }) : tight);
+  const on = pick(fc.constant(true), fc.boolean());
+  const off = pick(fc.constant(false), fc.boolean());
+  const modes = ["off", "audit", "enforce"] as const;
+  const entries = org.branches.map((b) =>
+    fc
+      .record({
+        signatures: opt(
+          fc
+            .record({
+              required: on,
+              openpgp_keyrings: pick(fc.subarray(b.signatures.openpgpKeyrings), uniq(repoPath, 2)),
+              ssh_allowed_signers: pick(
+                fc.constantFrom(null, b.signatures.sshAllowedSigners),
+                fc.option(repoPath, { nil: null }),
+              ),
+              trust_web_flow: off,
+              require_signer_matches_author: on,
+            })
+            .map(compact),
+        ),
+        reviews: opt(
+          fc
+            .record({
+              required_approvals: pick(
+                fc.integer({ min: b.reviews.requiredApprovals, max: 100 }),
+                fc.integer({ min: 0, max: 100 }),
+              ),
+              require_code_owner_review: on,
+              dismiss_stale_approvals: on,
+              require_last_push_approval: on,
+            })
+            .map(compact),
+        ),
+        protection: opt(
+          fc
+            .record({
+              mode: pick(
+                fc.constantFrom(...modes.slice(modes.indexOf(b.protection.mode))),
+                fc.constantFrom(...modes),
+              ),
+              require_pull_request: on,
+              required_approvals: pick(
+                fc.integer({ min: b.protection.requiredApprovals, max: 6 }),
+                fc.integer({ min: 0, max: 6 }),
+              ),
+              require_code_owner_review: on,
+              dismiss_stale_reviews: on,
+              require_last_push_approval: on,
+              require_signed_commits: on,
+              require_pullgate_check: on,
+              require_up_to_date: on,
+              allow_force_pushes: off,
+              allow_deletions: off,
+              enforce_admins: on,
+              allowed_bypass: pick(fc.subarray(b.protection.allowedBypass), uniq(principal, 2)),
+            })
+            .map(compact),
+        ),
+      })
+      .map((settings) => compact<BranchDoc>({ branch: b.branch, environment: b.environment, ...settings })),
+  );
+  return fc
+    .record({
+      admins: opt(fc.subarray(org.admins)),
+      branches: fc.tuple(...entries),
+      sensitive_paths: opt(uniq(pattern, 2)),
+    })
+    .map((d) =>
+      compact<PolicyDoc>({
+        version: 1,
+        admins: d.admins,
+        sensitive_paths: d.sensitive_paths,
+        branches: d.branches.length === 0 ? undefined : d.branches,
+      }),
+    );
+}
