@@ -30,4 +30,9 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Pull-based deploy loop: verify each new record, check its tree out, run a command",
     load: () => import("./commands/agent.js"),
   },
+  policy: {
+    summary:
+      "Policy files: `policy lint FILE...` checks them, `policy show FILE` prints the effective policy",
+    load: () => import("./commands/policy.js"),
+  },
 };
