@@ -9,4 +9,10 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  "verify-commit": {
+    summary:
+      "Verify commit signatures against OpenPGP keys and/or an SSH allowed_signers file, as git verify-commit does",
+    load: () => import("./commands/verify-commit.js"),
+  },
+};

@@ -1,0 +1,177 @@
+import {
+  createMessage,
+  enums,
+  readSignature,
+  SignaturePacket,
+  verify,
+  type PublicKey,
+  type Signature,
+} from "openpgp";
+
+/**
+ * OpenPGP detached-signature verification with the verdicts `git verify-commit` reaches through
+ * `gpg --verify` (GnuPG 2.2, default settings):
+ * - GOODSIG/VALIDSIG only when the signature is cryptographically good AND the signing (sub)key
+ *   is valid NOW: gpg reports EXPKEYSIG for a key expired at verification time even when the
+ *   signature was made before it expired, and REVKEYSIG for a revoked key or subkey whatever the
+ *   revocation reason or date; git treats both as failures. openpgp.js judges the key at the
+ *   signature's creation time, so the key is checked again at `now` here.
+ * - an expired signature (EXPSIG), a bad one (BADSIG) or an unknown key (ERRSIG/NO_PUBKEY) fail.
+ * - more than one signature in the block: git's status parser sees two exclusive statuses and
+ *   gives up ('E'), so it fails here too.
+ * Deliberately stricter than gpg (fail closed; the README lists them): SHA-1 (and MD5/RIPEMD)
+ * data signatures, DSA/ElGamal keys and RSA keys under 2047 bits are refused (openpgp.js v6
+ * defaults), as are signatures made while the key was expired (gpg only looks at the key's state
+ * now).
+ */
+
+export interface OpenPgpResult {
+  verified: boolean;
+  reason: string;
+  /** Primary key fingerprint, uppercase hex, when the issuer is in the keyring. */
+  fingerprint: string | null;
+  /** Primary user ID ("Name <email>"), when known. */
+  userId: string | null;
+  email: string | null;
+  /** Emails of every valid user ID of the key. */
+  emails: string[];
+}
+
+const BEGIN = "-----BEGIN PGP SIGNATURE-----";
+const END = "-----END PGP SIGNATURE-----";
+
+function fail(reason: string, fingerprint: string | null = null): OpenPgpResult {
+  return { verified: false, reason, fingerprint, userId: null, email: null, emails: [] };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function identity(
+  key: PublicKey,
+  now: Date,
+): Promise<{ userId: string | null; email: string | null; emails: string[] }> {
+  let userId: string | null = null;
+  let email: string | null = null;
+  try {
+    const primary = await key.getPrimaryUser(now);
+    userId = primary.user.userID?.userID ?? null;
+    email = primary.user.userID?.email || null;
+  } catch {
+    // No valid self-certified user ID now; the verdict still names the fingerprint.
+  }
+  const emails: string[] = [];
+  for (const user of key.users) {
+    if (user.userID === null || user.userID.email === "") continue;
+    try {
+      await user.verify(now);
+      emails.push(user.userID.email);
+    } catch {
+      // revoked or unverifiable user ID: not an identity of the signer
+    }
+  }
+  return { userId, email, emails };
+}
+
+/** Why a key that verified at signing time is not valid now, in gpg's terms. */
+async function invalidNow(
+  key: PublicKey,
+  keyId: Parameters<PublicKey["getKeys"]>[0],
+  now: Date,
+): Promise<string | null> {
+  try {
+    await key.getSigningKey(keyId, now);
+    return null;
+  } catch (error) {
+    const expiry = await key.getExpirationTime().catch(() => null);
+    const sub = key.getKeys(keyId)[0];
+    const subExpiry =
+      sub !== undefined && sub !== key ? await sub.getExpirationTime(now).catch(() => null) : null;
+    const expired = (t: Date | number | null) => t instanceof Date && t.getTime() <= now.getTime();
+    if (expired(expiry) || expired(subExpiry)) return "key expired (gpg: EXPKEYSIG)";
+    const revoked = await key.isRevoked(undefined, undefined, now).catch(() => false);
+    const subRevoked =
+      sub !== undefined && sub !== key && "bindingSignatures" in sub
+        ? await sub.isRevoked(sub.bindingSignatures[0]!, key.keyPacket, now).catch(() => false)
+        : false;
+    if (revoked || subRevoked) return "key revoked (gpg: REVKEYSIG)";
+    return `key not valid for signing now: ${message(error)}`;
+  }
+}
+
+export async function verifyOpenPgp(
+  payload: Uint8Array,
+  signatureText: string,
+  keys: PublicKey[],
+  now: Date,
+): Promise<OpenPgpResult> {
+  if (!signatureText.startsWith(BEGIN)) return fail("not an armored detached OpenPGP signature");
+  const endAt = signatureText.indexOf(END);
+  if (endAt === -1) return fail("malformed OpenPGP signature: no END line");
+  // gpg skips text after the END line (it lives in the signature header, outside the signed
+  // payload, so it changes nothing); a second armored block is a second signature, which git
+  // refuses.
+  if (signatureText.indexOf("-----BEGIN PGP", endAt) !== -1)
+    return fail("expected exactly one signature, found a second armored block");
+  const armored = signatureText.slice(0, endAt + END.length) + "\n";
+  let signature: Signature;
+  try {
+    signature = await readSignature({ armoredSignature: armored });
+  } catch (error) {
+    return fail(`malformed OpenPGP signature: ${message(error)}`);
+  }
+  const packets = signature.packets.filter((p): p is SignaturePacket => p instanceof SignaturePacket);
+  if (packets.length !== signature.packets.length)
+    return fail("malformed OpenPGP signature: unexpected packets");
+  if (packets.length !== 1) return fail(`expected exactly one signature, found ${packets.length}`);
+  const packet = packets[0]!;
+  if (packet.signatureType !== enums.signature.binary && packet.signatureType !== enums.signature.text)
+    return fail("not a document signature");
+  const keyId = packet.issuerKeyID;
+  const candidates = keys.filter((k) => k.getKeys(keyId).length > 0);
+  const issuer = packet.issuerFingerprint
+    ? Buffer.from(packet.issuerFingerprint).toString("hex").toUpperCase()
+    : keyId.toHex().toUpperCase();
+  if (candidates.length === 0) return fail(`signed by unknown key ${issuer}`);
+
+  let lastError = "bad signature";
+  for (const key of candidates) {
+    const fingerprint = key.getFingerprint().toUpperCase();
+    try {
+      const result = await verify({
+        message: await createMessage({ binary: payload }),
+        signature,
+        verificationKeys: [key],
+        date: now,
+        format: "binary",
+      });
+      const first = result.signatures[0];
+      if (first === undefined) {
+        lastError = "no signature";
+        continue;
+      }
+      await first.verified;
+    } catch (error) {
+      const text = message(error);
+      lastError = /digest did not match|Signature verification failed/i.test(text)
+        ? `bad signature (gpg: BADSIG): ${text}`
+        : /revoked/i.test(text)
+          ? `key revoked (gpg: REVKEYSIG): ${text}`
+          : /expired/i.test(text)
+            ? `key or signature expired (gpg: EXPKEYSIG/EXPSIG): ${text}`
+            : text;
+      continue;
+    }
+    const problem = await invalidNow(key, keyId, now);
+    const who = await identity(key, now);
+    if (problem !== null) return { verified: false, reason: problem, fingerprint, ...who };
+    return {
+      verified: true,
+      reason: `good signature by ${fingerprint}${who.userId === null ? "" : ` ${who.userId}`}`,
+      fingerprint,
+      ...who,
+    };
+  }
+  return fail(lastError, candidates.length === 1 ? candidates[0]!.getFingerprint().toUpperCase() : null);
+}
