@@ -5,7 +5,7 @@
  * The one deliberate disagreement (SHA-1 OpenPGP signatures: gpg accepts them, pullgate fails
  * closed) is listed explicitly and asserted as such.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,5 +109,136 @@ describe("pullgate agrees with git verify-commit", () => {
     expect(then.verified).toBe(true);
     const now = await verifyCommitSignature(raw, keyring, { now: new Date() });
     expect(now.verified).toBe(false);
+  });
+});
+
+describe("pullgate verify-commit (CLI)", () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return {
+      out,
+      err,
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => err.push(t),
+      env: {},
+      cwd: fx.dir,
+    };
+  };
+
+  it("reports every commit as git does, with the contract's fields, and exits 1 when one fails", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const c = io();
+    const shas = fx.commits.map((x) => x.sha);
+    const code = await main(["verify-commit", "--repo", fx.repo, "--keys", fx.keysDir, "--json", ...shas], c);
+    expect(code).toBe(1);
+    const doc = JSON.parse(c.out.join("")) as { results: Array<Record<string, unknown>> };
+    expect(doc.results).toHaveLength(shas.length);
+    doc.results.forEach((r, i) => {
+      const name = fx.commits[i]!.name;
+      expect(Object.keys(r)).toEqual(
+        expect.arrayContaining(["commit", "verified", "format", "signer", "reason"]),
+      );
+      expect(r.commit).toBe(shas[i]);
+      if (!STRICTER_THAN_GIT.has(name)) expect(r.verified, name).toBe(gitVerify(fx, shas[i]!).verified);
+    });
+    // The fixture's invalid allowed_signers line is reported, not silently dropped.
+    expect(c.err.join("\n")).toMatch(/allowed_signers line \d+/);
+  });
+
+  it("exits 0 when every commit verifies, accepting revisions and a single key file", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const good = fx.commits.find((x) => x.name === "pgp-ed25519-good")!;
+    const c = io();
+    const code = await main(
+      [
+        "verify-commit",
+        "--repo",
+        fx.repo,
+        "--keys",
+        join(fx.keysDir, "pgp-ed25519.asc"),
+        "--json",
+        good.sha.slice(0, 10),
+      ],
+      c,
+    );
+    expect(code).toBe(0);
+    const doc = JSON.parse(c.out.join("")) as {
+      results: Array<{ verified: boolean; format: string; signer: string }>;
+    };
+    expect(doc.results[0]).toMatchObject({ verified: true, format: "openpgp" });
+    expect(doc.results[0]!.signer).toContain(fx.fingerprints["pgp-ed25519"]);
+    const ssh = fx.commits.find((x) => x.name === "ssh-ed25519-good")!;
+    const c2 = io();
+    expect(await main(["verify-commit", "--repo", fx.repo, "--keys", fx.allowedSigners, ssh.sha], c2)).toBe(
+      0,
+    );
+    expect(c2.out.join("")).toContain("verified (ssh) ed@example.com");
+  });
+
+  it("exits 2 on usage and I/O errors, and never treats a hostile revision as an option", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const good = fx.commits[1]!.sha;
+    const cases: string[][] = [
+      ["verify-commit", "--keys", fx.keysDir, good],
+      ["verify-commit", "--repo", fx.repo, good],
+      ["verify-commit", "--repo", fx.repo, "--keys", fx.keysDir],
+      ["verify-commit", "--repo", fx.repo, "--keys", join(fx.dir, "missing"), good],
+      ["verify-commit", "--repo", join(fx.dir, "not-a-repo"), "--keys", fx.keysDir, good],
+      ["verify-commit", "--repo", fx.repo, "--keys", fx.keysDir, "no-such-rev"],
+      ["verify-commit", "--repo", fx.repo, "--keys", fx.keysDir, "--", "--output=/tmp/pwned"],
+    ];
+    for (const argv of cases) expect(await main(argv, io()), argv.join(" ")).toBe(2);
+  });
+
+  it("runs as the package bin", () => {
+    const good = fx.commits.find((x) => x.name === "ssh-rsa-good")!;
+    const bad = fx.commits.find((x) => x.name === "ssh-message-changed")!;
+    const bin = join(process.cwd(), "bin", "pullgate.js");
+    const ok = spawnSync(
+      process.execPath,
+      [bin, "verify-commit", "--repo", fx.repo, "--keys", fx.keysDir, "--json", good.sha],
+      {
+        env: { ...process.env, PULLGATE_FROM_SOURCE: "1" },
+        encoding: "utf8",
+      },
+    );
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).results[0].verified).toBe(true);
+    const ko = spawnSync(
+      process.execPath,
+      [bin, "verify-commit", "--repo", fx.repo, "--keys", fx.keysDir, "--json", good.sha, bad.sha],
+      {
+        env: { ...process.env, PULLGATE_FROM_SOURCE: "1" },
+        encoding: "utf8",
+      },
+    );
+    expect(ko.status).toBe(1);
+    expect(JSON.parse(ko.stdout).results.map((r: { verified: boolean }) => r.verified)).toEqual([
+      true,
+      false,
+    ]);
+  });
+});
+
+describe("rebuilding real signed commits from an API-style payload + signature", () => {
+  it("reproduces every genuinely signed fixture commit byte for byte", async () => {
+    const { rebuildFromGitHub, splitSignedPayload } = await import("../../src/core/signatures/commit.js");
+    let rebuilt = 0;
+    for (const c of fx.commits.filter((x) => /-good(-2)?$/.test(x.name))) {
+      const raw = new Uint8Array(
+        execFileSync("git", ["cat-file", "commit", c.sha], { cwd: fx.repo, env: fx.env }),
+      );
+      const split = splitSignedPayload(raw);
+      const payload = Buffer.from(split.payload).toString("utf8");
+      const signature = Buffer.from(split.signature!).toString("utf8");
+      for (const sig of [signature, signature.trimEnd()]) {
+        const r = rebuildFromGitHub(payload, sig, c.sha);
+        expect(r.ok, c.name).toBe(true);
+        if (r.ok) expect(Buffer.from(r.raw).equals(Buffer.from(raw))).toBe(true);
+      }
+      rebuilt++;
+    }
+    expect(rebuilt).toBeGreaterThanOrEqual(12);
   });
 });
