@@ -52,8 +52,12 @@ describe("pullgate agrees with git verify-commit", () => {
         continue;
       }
       if (!same) mismatches.push(`${c.name}: pullgate=${ours.reason}\ngit=${theirs.output}`);
-      else if (theirs.verified && ours.format === "openpgp" && ours.keyFingerprint !== theirs.signer)
-        mismatches.push(`${c.name}: fingerprint ${ours.keyFingerprint} != gpg ${theirs.signer}`);
+      else if (
+        theirs.verified &&
+        ours.format === "openpgp" &&
+        (ours.keyFingerprint !== theirs.signer || ours.signer !== `${theirs.signer} ${theirs.userId}`)
+      )
+        mismatches.push(`${c.name}: signer ${ours.signer} != gpg ${theirs.signer} ${theirs.userId}`);
       else if (
         theirs.verified &&
         ours.format === "ssh" &&

@@ -171,7 +171,12 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
 
   if (opts.openpgp) {
     const gpg = (args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}) =>
-      run("gpg", ["--batch", "--no-tty", ...args], { ...env, ...extraEnv }, input);
+      run(
+        "gpg",
+        ["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "", ...args],
+        { ...env, ...extraEnv },
+        input,
+      );
     const genKey = (name: string, params: string, fakedTime?: string) => {
       const email = `${name}@example.com`;
       gpg(
@@ -201,9 +206,49 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
       "Key-Type: eddsa\nKey-Curve: ed25519\nKey-Usage: cert\nSubkey-Type: eddsa\nSubkey-Curve: ed25519\nSubkey-Usage: sign\nExpire-Date: 0",
     );
 
+    genKey("pgp-multi-uid", `${ed}\nExpire-Date: 0`);
+    gpg(["--quick-add-uid", fingerprints["pgp-multi-uid"]!, "Second Identity <second@example.com>"]);
+    genKey("pgp-primary-flag", `${ed}\nExpire-Date: 0`);
+    gpg([
+      "--quick-add-uid",
+      fingerprints["pgp-primary-flag"]!,
+      "A Much Longer Second Identity <a-much-longer-second@example.com>",
+    ]);
+    gpg([
+      "--quick-set-primary-uid",
+      fingerprints["pgp-primary-flag"]!,
+      "pgp-primary-flag <pgp-primary-flag@example.com>",
+    ]);
+    genKey("pgp-expiry-extended", `${ed}\nExpire-Date: 1y`, "20200101T000000");
+    genKey(
+      "pgp-expired-subkey",
+      "Key-Type: eddsa\nKey-Curve: ed25519\nKey-Usage: cert\nExpire-Date: 0",
+      "20200101T000000",
+    );
+    gpg([
+      "--faked-system-time",
+      "20200101T000000",
+      "--quick-add-key",
+      fingerprints["pgp-expired-subkey"]!,
+      "ed25519",
+      "sign",
+      "1y",
+    ]);
+    genKey("pgp-revoked-separately", `${ed}\nExpire-Date: 0`);
+
     // A gpg wrapper that signs "in 2020": the only way to sign with a key that is expired today.
     const oldGpg = join(dir, "gpg-2020");
     writeFileSync(oldGpg, `#!/bin/sh\nexec gpg --faked-system-time 20200601T000000 "$@"\n`, { mode: 0o755 });
+    const futureGpg = join(dir, "gpg-2099");
+    writeFileSync(futureGpg, `#!/bin/sh\nexec gpg --faked-system-time 20990101T000000 "$@"\n`, {
+      mode: 0o755,
+    });
+    const beforeKeyGpg = join(dir, "gpg-before-key");
+    writeFileSync(
+      beforeKeyGpg,
+      `#!/bin/sh\nexec gpg --ignore-time-conflict --faked-system-time 20200601T000000 "$@"\n`,
+      { mode: 0o755 },
+    );
     const sha1Gpg = join(dir, "gpg-sha1");
     writeFileSync(sha1Gpg, `#!/bin/sh\nexec gpg --digest-algo SHA1 "$@"\n`, { mode: 0o755 });
     const pgp = (name: string) => ["-c", `user.signingkey=${fingerprints[name]}!`, "-c", "gpg.program=gpg"];
@@ -249,7 +294,74 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
       "-c",
       `gpg.program=${sha1Gpg}`,
     ]);
+    const sign = (name: string, program = "gpg") => [
+      "-c",
+      "commit.gpgsign=true",
+      ...pgp(name),
+      "-c",
+      `gpg.program=${program}`,
+    ];
+    commit("pgp-multi-uid-good", "verified; signer = primary user ID", sign("pgp-multi-uid"));
+    commit(
+      "pgp-primary-flag-good",
+      "verified; signer = the user ID flagged primary",
+      sign("pgp-primary-flag"),
+    );
+    commit(
+      "pgp-expiry-extended",
+      "signed in 2020, expiry later extended to never",
+      sign("pgp-expiry-extended", oldGpg),
+      old,
+    );
+    commit(
+      "pgp-expired-subkey",
+      "signing subkey expired (primary valid)",
+      [
+        "-c",
+        "commit.gpgsign=true",
+        "-c",
+        `user.signingkey=${fingerprints["pgp-expired-subkey"]}`,
+        "-c",
+        `gpg.program=${oldGpg}`,
+      ],
+      old,
+    );
+    commit("pgp-signature-from-the-future", "signature timestamp in 2099", sign("pgp-ed25519", futureGpg));
+    commit(
+      "pgp-signature-older-than-key",
+      "signature timestamp before the key was created",
+      sign("pgp-ed25519", beforeKeyGpg),
+    );
+    commit(
+      "pgp-revoked-by-separate-certificate",
+      "REVKEYSIG via a revocation certificate file",
+      sign("pgp-revoked-separately"),
+    );
     tamper(ed1, "pgp", ed2);
+    {
+      const text = catFile(ed1).toString("latin1");
+      const sigStart = text.indexOf("\ngpgsig ") + 1;
+      let sigEnd = text.indexOf("\n", sigStart) + 1;
+      while (text[sigEnd] === " ") sigEnd = text.indexOf("\n", sigEnd) + 1;
+      const payload = text.slice(0, sigStart) + text.slice(sigEnd);
+      const indent = (armored: string) => "gpgsig " + armored.trimEnd().split("\n").join("\n ") + "\n";
+      const at = (sig: string) =>
+        Buffer.from(text.slice(0, sigStart) + indent(sig) + text.slice(sigEnd), "latin1");
+      // An inline-signed (not detached) message over the very payload, in the signature header.
+      const inline = gpg(["--armor", "--local-user", `${fingerprints["pgp-ed25519"]}!`, "--sign"], payload);
+      writeLiteral("pgp-inline-signed-message-instead-of-detached", "edge: PGP MESSAGE armor", at(inline));
+      // A clear-signed message.
+      const clear = gpg(["--local-user", `${fingerprints["pgp-ed25519"]}!`, "--clearsign"], payload);
+      writeLiteral("pgp-clearsigned-message-instead-of-detached", "edge: unknown armor", at(clear));
+      // An X.509 (gitsign / gpgsm) signature header: never verified by pullgate.
+      writeLiteral(
+        "x509-signature",
+        "unsupported",
+        at(
+          "-----BEGIN SIGNED MESSAGE-----\nMIAGCSqGSIb3DQEHAqCAMIACAQExDTALBglghkgBZQMEAgEwgAYJKoZIhvcNAQcB\n-----END SIGNED MESSAGE-----\n",
+        ),
+      );
+    }
 
     // Revoke the whole key, and only the signing subkey of the other, after they signed.
     const revFile = join(signHome, "openpgp-revocs.d", `${fingerprints["pgp-revoked"]}.rev`);
@@ -259,8 +371,20 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
       "key 1\nrevkey\ny\n0\n\ny\nsave\n",
     );
 
+    // Extend one expiry; publish another key's revocation as a separate certificate file.
+    gpg(["--quick-set-expire", fingerprints["pgp-expiry-extended"]!, "0"]);
+    writeFileSync(
+      join(keysDir, "pgp-revoked-separately.asc"),
+      gpg(["--armor", "--export", fingerprints["pgp-revoked-separately"]!]),
+    );
+    const sepRev = join(signHome, "openpgp-revocs.d", `${fingerprints["pgp-revoked-separately"]}.rev`);
+    writeFileSync(
+      join(keysDir, "pgp-revoked-separately.rev.asc"),
+      readFileSync(sepRev, "utf8").replace(/^:-----BEGIN/m, "-----BEGIN"),
+    );
+
     for (const name of Object.keys(fingerprints)) {
-      if (name === "pgp-unknown") continue;
+      if (name === "pgp-unknown" || name === "pgp-revoked-separately") continue;
       writeFileSync(join(keysDir, `${name}.asc`), gpg(["--armor", "--export", fingerprints[name]!]));
     }
     for (const file of readdirSync(keysDir).filter((f) => f.endsWith(".asc")))
@@ -360,6 +484,8 @@ export interface GitVerdict {
   /** OpenPGP: primary fingerprint from VALIDSIG; SSH: the principal from ssh-keygen's "Good" line. */
   signer: string | null;
   sshFingerprint: string | null;
+  /** OpenPGP: the user ID gpg names in GOODSIG. */
+  userId: string | null;
   output: string;
 }
 
@@ -377,6 +503,7 @@ export function gitVerify(fx: Fixture, sha: string): GitVerdict {
     verified: result.status === 0,
     signer: validsig?.[1] ?? good?.[1] ?? null,
     sshFingerprint: good?.[2] ?? null,
+    userId: /^\[GNUPG:\] GOODSIG \S+ (.*)$/m.exec(output)?.[1] ?? null,
     output,
   };
 }

@@ -24,6 +24,11 @@ export interface KeyringSource {
   sshAllowedSigners: string | null;
 }
 
+/** openpgp.js v6 has Key#applyRevocationCertificate at runtime but leaves it out of its .d.ts. */
+interface RevocableKey {
+  applyRevocationCertificate(certificate: string): Promise<PublicKey>;
+}
+
 function asPublic(key: Key): PublicKey {
   return key.isPrivate() ? key.toPublic() : (key as PublicKey);
 }
@@ -31,14 +36,13 @@ function asPublic(key: Key): PublicKey {
 export async function loadKeyring(source: KeyringSource): Promise<Keyring> {
   const errors: string[] = [];
   const byFingerprint = new Map<string, PublicKey>();
+  const notKeys: Array<{ index: number; text: string; error: string }> = [];
   for (const [index, text] of source.openpgp.entries()) {
     let keys: Key[];
     try {
       keys = await readKeys({ armoredKeys: text });
     } catch (error) {
-      errors.push(
-        `OpenPGP key text #${index + 1}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      notKeys.push({ index, text, error: error instanceof Error ? error.message : String(error) });
       continue;
     }
     for (const read of keys) {
@@ -60,6 +64,28 @@ export async function loadKeyring(source: KeyringSource): Promise<Keyring> {
         }
       }
     }
+  }
+  // A text that holds no key may be a standalone revocation certificate (what gpg writes to
+  // openpgp-revocs.d and `gpg --gen-revoke` prints): gpg applies it on import, so must we, or a
+  // revoked key would stay trusted here while git refuses it.
+  for (const { index, text, error } of notKeys) {
+    let applied = false;
+    for (const [fingerprint, key] of byFingerprint) {
+      try {
+        byFingerprint.set(
+          fingerprint,
+          await (key as unknown as RevocableKey).applyRevocationCertificate(text),
+        );
+        applied = true;
+        break;
+      } catch {
+        // not this key's revocation
+      }
+    }
+    if (!applied)
+      errors.push(
+        `OpenPGP key text #${index + 1}: not a key nor a revocation certificate of a known key (${error})`,
+      );
   }
   const ssh = source.sshAllowedSigners === null ? null : parseAllowedSigners(source.sshAllowedSigners);
   for (const e of ssh?.errors ?? []) errors.push(`allowed_signers line ${e.line}: ${e.message}`);

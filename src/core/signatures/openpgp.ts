@@ -19,10 +19,12 @@ import {
  * - an expired signature (EXPSIG), a bad one (BADSIG) or an unknown key (ERRSIG/NO_PUBKEY) fail.
  * - more than one signature in the block: git's status parser sees two exclusive statuses and
  *   gives up ('E'), so it fails here too.
+ * - gpg looks at the key's state NOW only: a signature with a timestamp ahead of the clock is
+ *   good, and so is one made before the key's expiry was extended.
  * Deliberately stricter than gpg (fail closed; the README lists them): SHA-1 (and MD5/RIPEMD)
  * data signatures, DSA/ElGamal keys and RSA keys under 2047 bits are refused (openpgp.js v6
- * defaults), as are signatures made while the key was expired (gpg only looks at the key's state
- * now).
+ * defaults), as are signatures made while the key was expired or revoked, even if it is valid
+ * again now.
  */
 
 export interface OpenPgpResult {
@@ -48,30 +50,54 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** gpg's cmp_user_ids: the longer user ID wins, then the bytewise greater. */
+function compareUserIds(a: string, b: string): number {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length - y.length || Buffer.compare(x, y);
+}
+
+/**
+ * The signer's identities, and the primary user ID chosen as gpg's merge_selfsigs_main does
+ * (that is the name GOODSIG reports): among valid user IDs whose latest self-signature carries
+ * the primary-user-ID flag, the one with the newest such self-signature; when none is flagged,
+ * the newest of all; ties broken by compareUserIds. openpgp.js's getPrimaryUser breaks ties the
+ * other way, hence this.
+ */
 async function identity(
   key: PublicKey,
   now: Date,
 ): Promise<{ userId: string | null; email: string | null; emails: string[] }> {
-  let userId: string | null = null;
-  let email: string | null = null;
-  try {
-    const primary = await key.getPrimaryUser(now);
-    userId = primary.user.userID?.userID ?? null;
-    email = primary.user.userID?.email || null;
-  } catch {
-    // No valid self-certified user ID now; the verdict still names the fingerprint.
-  }
-  const emails: string[] = [];
+  const valid: Array<{ userId: string; email: string; created: number; primary: boolean }> = [];
   for (const user of key.users) {
-    if (user.userID === null || user.userID.email === "") continue;
+    if (user.userID === null) continue;
     try {
       await user.verify(now);
-      emails.push(user.userID.email);
     } catch {
-      // revoked or unverifiable user ID: not an identity of the signer
+      continue; // revoked, expired or unverifiable user ID: not an identity of the signer
     }
+    const latest = user.selfCertifications
+      .filter((c) => c.created !== null && c.created.getTime() <= now.getTime())
+      .sort((a, b) => b.created!.getTime() - a.created!.getTime())[0];
+    valid.push({
+      userId: user.userID.userID,
+      email: user.userID.email,
+      created: Math.floor((latest?.created?.getTime() ?? 0) / 1000),
+      primary: latest?.isPrimaryUserID === true,
+    });
   }
-  return { userId, email, emails };
+  const pick = (candidates: typeof valid) =>
+    candidates.reduce<(typeof valid)[number] | null>((best, u) => {
+      if (best === null || u.created > best.created) return u;
+      if (u.created === best.created && compareUserIds(u.userId, best.userId) > 0) return u;
+      return best;
+    }, null);
+  const primary = pick(valid.filter((u) => u.primary)) ?? pick(valid);
+  return {
+    userId: primary?.userId ?? null,
+    email: primary === null || primary.email === "" ? null : primary.email,
+    emails: valid.map((u) => u.email).filter((e) => e !== ""),
+  };
 }
 
 /** Why a key that verified at signing time is not valid now, in gpg's terms. */
@@ -143,8 +169,15 @@ export async function verifyOpenPgp(
         message: await createMessage({ binary: payload }),
         signature,
         verificationKeys: [key],
-        date: now,
+        // gpg accepts a signature whose timestamp is ahead of the verifier's clock (a signer's
+        // clock running fast); openpgp.js would call it "in the future". Verify at the later of
+        // the two instants; the key's validity NOW is checked separately below.
+        date: packet.created !== null && packet.created > now ? packet.created : now,
         format: "binary",
+        // gpg judges a key by its current self-signatures only: a key whose expiry was extended
+        // (new self-signature made after the commit was signed) is good. openpgp.js rejects that
+        // at signing time unless this is set, then checks the key at `date` instead.
+        config: { allowInsecureVerificationWithReformattedKeys: true },
       });
       const first = result.signatures[0];
       if (first === undefined) {
