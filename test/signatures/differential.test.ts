@@ -246,3 +246,77 @@ describe("rebuilding real signed commits from an API-style payload + signature",
     expect(rebuilt).toBeGreaterThanOrEqual(12);
   });
 });
+
+describe("SHA-256 repositories (gpgsig-sha256)", () => {
+  it("agrees with git verify-commit on signed, renamed-header and tampered commits", async () => {
+    const repo = join(fx.dir, "repo256");
+    const env = { ...fx.env };
+    const git = (args: string[], input?: string | Buffer) =>
+      execFileSync("git", ["-c", "user.name=F", "-c", "user.email=f@example.com", ...args], {
+        cwd: repo,
+        env,
+        input,
+      })
+        .toString("latin1")
+        .trim();
+    execFileSync("git", ["init", "-q", "--object-format=sha256", repo], { env });
+    const shas: Array<[string, string]> = [];
+    const sshKey = join(fx.dir, "ssh", "ssh-ed25519");
+    git([
+      "-c",
+      "gpg.format=ssh",
+      "-c",
+      `user.signingkey=${sshKey}`,
+      "commit",
+      "-q",
+      "-S",
+      "--allow-empty",
+      "-m",
+      "ssh signed",
+    ]);
+    shas.push(["ssh", git(["rev-parse", "HEAD"])]);
+    git([
+      "-c",
+      `user.signingkey=${fx.fingerprints["pgp-ed25519"]}!`,
+      "commit",
+      "-q",
+      "-S",
+      "--allow-empty",
+      "-m",
+      "pgp signed",
+    ]);
+    shas.push(["openpgp", git(["rev-parse", "HEAD"])]);
+    const raw = git(["cat-file", "commit", shas[1]![1]]) + "\n";
+    expect(raw).toContain("\ngpgsig-sha256 ");
+    const write = (name: string, text: string) => {
+      const sha = git(
+        ["hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+        Buffer.from(text, "latin1"),
+      );
+      shas.push([name, sha]);
+    };
+    write("sha1-header-in-sha256-repo", raw.replace("\ngpgsig-sha256 ", "\ngpgsig "));
+    write("message-changed", raw.replace("pgp signed", "pgp signeD"));
+    const k = await loadKeyring({
+      openpgp: [readFileSync(join(fx.keysDir, "pgp-ed25519.asc"), "utf8")],
+      sshAllowedSigners: readFileSync(fx.allowedSigners, "utf8"),
+    });
+    const results: string[] = [];
+    for (const [name, sha] of shas) {
+      const bytes = new Uint8Array(execFileSync("git", ["cat-file", "commit", sha], { cwd: repo, env }));
+      const ours = await verifyCommitSignature(bytes, k, { now: new Date(), objectFormat: "sha256" });
+      expect(ours.commit).toBe(sha);
+      const theirs = spawnSync(
+        "git",
+        ["-c", `gpg.ssh.allowedSignersFile=${fx.allowedSigners}`, "verify-commit", sha],
+        {
+          cwd: repo,
+          env: { ...env, GNUPGHOME: fx.verifyHome },
+        },
+      );
+      results.push(`${name}: git=${theirs.status === 0} pullgate=${ours.verified} (${ours.reason})`);
+      expect(ours.verified, `${name}: ${ours.reason}`).toBe(theirs.status === 0);
+    }
+    expect(results.filter((r) => r.includes("git=true"))).toHaveLength(2);
+  });
+});
