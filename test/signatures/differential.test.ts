@@ -11,13 +11,22 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadKeyring, type Keyring } from "../../src/core/signatures/keyring.js";
 import { verifyCommitSignature } from "../../src/core/signatures/verify.js";
-import { buildFixture, gitVerify, type Fixture } from "./fixtures.js";
+import { buildFixture, gitVerify as runGitVerify, type Fixture, type GitVerdict } from "./fixtures.js";
 
 /** Commits where pullgate is deliberately stricter than gpg (fail closed). */
 const STRICTER_THAN_GIT = new Set(["pgp-sha1-digest"]);
 
 let fx: Fixture;
 let keyring: Keyring;
+const gitVerdicts = new Map<string, GitVerdict>();
+/** git verify-commit, once per commit (the reference answer does not change within a run). */
+function gitVerify(fixture: Fixture, sha: string): GitVerdict {
+  const known = gitVerdicts.get(sha);
+  if (known !== undefined) return known;
+  const verdict = runGitVerify(fixture, sha);
+  gitVerdicts.set(sha, verdict);
+  return verdict;
+}
 
 beforeAll(async () => {
   fx = buildFixture({ openpgp: true, ssh: true });
