@@ -243,7 +243,9 @@ describe("rebuilding real signed commits from an API-style payload + signature",
         execFileSync("git", ["cat-file", "commit", c.sha], { cwd: fx.repo, env: fx.env }),
       );
       const split = splitSignedPayload(raw);
-      const payload = Buffer.from(split.payload).toString("utf8");
+      // JSON (the API) carries text; the latin-1 commit can only be rebuilt from bytes.
+      const text = Buffer.from(split.payload).toString("utf8");
+      const payload = Buffer.from(text, "utf8").equals(Buffer.from(split.payload)) ? text : split.payload;
       const signature = Buffer.from(split.signature!).toString("utf8");
       for (const sig of [signature, signature.trimEnd()]) {
         const r = rebuildFromGitHub(payload, sig, c.sha);

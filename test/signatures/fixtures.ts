@@ -219,6 +219,13 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
       fingerprints["pgp-primary-flag"]!,
       "pgp-primary-flag <pgp-primary-flag@example.com>",
     ]);
+    genKey("pgp-uid-revoked", `${ed}\nExpire-Date: 0`);
+    gpg(["--quick-add-uid", fingerprints["pgp-uid-revoked"]!, "Remaining Identity <remaining@example.com>"]);
+    gpg([
+      "--quick-revoke-uid",
+      fingerprints["pgp-uid-revoked"]!,
+      "pgp-uid-revoked <pgp-uid-revoked@example.com>",
+    ]);
     genKey("pgp-expiry-extended", `${ed}\nExpire-Date: 1y`, "20200101T000000");
     genKey(
       "pgp-expired-subkey",
@@ -302,6 +309,47 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
       `gpg.program=${program}`,
     ];
     commit("pgp-multi-uid-good", "verified; signer = primary user ID", sign("pgp-multi-uid"));
+    commit(
+      "pgp-uid-revoked-good",
+      "verified; the revoked user ID is not the signer's",
+      sign("pgp-uid-revoked"),
+    );
+    {
+      // A merge of a signed tag: the commit carries a multi-line mergetag header (with the tag's
+      // own PGP signature inside) before its gpgsig.
+      git(["-c", `user.signingkey=${fingerprints["pgp-rsa"]}!`, "tag", "-s", "-m", "signed tag", "v1"]);
+      git(["checkout", "-q", "-b", "side", "HEAD~1"]);
+      writeFileSync(join(repo, "side.txt"), "side\n");
+      git(["add", "side.txt"]);
+      git(["commit", "-q", "-m", "side"]);
+      git([...sign("pgp-ed25519"), "merge", "-q", "--no-ff", "-m", "merge signed tag", "v1"]);
+      const merge = git(["rev-parse", "HEAD"]);
+      if (!catFile(merge).toString("latin1").includes("\nmergetag object "))
+        throw new Error("no mergetag header");
+      commits.push({
+        name: "pgp-merge-with-mergetag-good",
+        sha: merge,
+        note: "verified; payload keeps the mergetag header",
+      });
+      git(["checkout", "-q", "main"]);
+      // A latin-1 message with an encoding header: the payload is bytes, not text.
+      const msgFile = join(dir, "latin1-message");
+      writeFileSync(msgFile, Buffer.from("caf\xe9 cr\xe8me\n\nna\xefve body\n", "latin1"));
+      git([
+        ...sign("pgp-ed25519"),
+        "-c",
+        "i18n.commitEncoding=ISO-8859-1",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-F",
+        msgFile,
+      ]);
+      const latin = git(["rev-parse", "HEAD"]);
+      if (!catFile(latin).toString("latin1").includes("\nencoding ISO-8859-1\n"))
+        throw new Error("no encoding header");
+      commits.push({ name: "pgp-latin1-encoding-good", sha: latin, note: "verified; non-UTF-8 bytes" });
+    }
     commit(
       "pgp-primary-flag-good",
       "verified; signer = the user ID flagged primary",

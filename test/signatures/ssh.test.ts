@@ -136,6 +136,9 @@ describe("allowed_signers parsing and matching agree with ssh-keygen", () => {
       `c@x ${ed.pub}\r\nd@x ${ed.pub}\r\n`,
       `c@x ssh-ed25519 notbase64!! \nd@x ${ed.pub}`,
       `c@x`,
+      `first@x namespaces="file" ${ed.pub}\nsecond@x ${ed.pub}`,
+      `first@x valid-before="20000101" ${ed.pub}\nsecond@x ${ed.pub}`,
+      `first@x,second@x namespaces="file" ${ed.pub}\nsecond@x ${ed.pub}`,
       `c@x ${ed.pub.replace("ssh-ed25519", "ssh-rsa")}`,
     ];
     const now = Math.floor(Date.now() / 1000);

@@ -261,16 +261,18 @@ export type RebuildResult = { ok: true; raw: Uint8Array } | { ok: false; reason:
  * Rebuilds the raw commit object from GitHub's `verification.payload` and `.signature` and checks
  * it hashes to the commit's SHA: the API's payload is only trusted once it is proven to be the
  * object. git's signatures always end with a newline; GitHub's API may drop it, so both forms are
- * tried and the hash decides.
+ * tried and the hash decides. A JSON string cannot carry a non-UTF-8 commit (encoding header,
+ * latin-1 message) faithfully: pass the payload's bytes when you have them; otherwise such a
+ * commit simply fails the hash check (fail closed).
  */
 export function rebuildFromGitHub(
-  payload: string,
+  payload: string | Uint8Array,
   signature: string,
   expectedSha: string,
   format: ObjectFormat = "sha1",
 ): RebuildResult {
   const enc = new TextEncoder();
-  const payloadBytes = enc.encode(payload);
+  const payloadBytes = typeof payload === "string" ? enc.encode(payload) : payload;
   const candidates = [signature];
   if (!signature.endsWith("\n")) candidates.push(signature + "\n");
   for (const candidate of candidates) {
