@@ -523,7 +523,12 @@ export function buildFixture(opts: { openpgp: boolean; ssh: boolean }): Fixture 
     commits,
     fingerprints,
     env,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      // Stop the gpg-agent the signing home started, then remove everything.
+      for (const home of [signHome, verifyHome])
+        spawnSync("gpgconf", ["--kill", "gpg-agent"], { env: { ...env, GNUPGHOME: home } });
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
