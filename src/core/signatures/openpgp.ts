@@ -23,8 +23,8 @@ import {
  *   good, and so is one made before the key's expiry was extended.
  * Deliberately stricter than gpg (fail closed; the README lists them): SHA-1 (and MD5/RIPEMD)
  * data signatures, DSA/ElGamal keys and RSA keys under 2047 bits are refused (openpgp.js v6
- * defaults), as are signatures made while the key was expired or revoked, even if it is valid
- * again now.
+ * defaults), as are signatures made while the key was expired when the key still carries that
+ * old self-signature and is valid again now (gpg only looks at now).
  */
 
 export interface OpenPgpResult {
