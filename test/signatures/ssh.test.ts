@@ -221,6 +221,26 @@ describe("SSHSIG verification", () => {
     }
   });
 
+  it("verifies sha256-hashed SSHSIGs (ssh-keygen -O hashalg=sha256) as ssh-keygen does", () => {
+    const file = join(dir, "msg256");
+    writeFileSync(file, MESSAGE);
+    rmSync(`${file}.sig`, { force: true });
+    execFileSync("ssh-keygen", ["-Y", "sign", "-n", "git", "-O", "hashalg=sha256", "-f", ed.path, file], {
+      env,
+      stdio: "pipe",
+    });
+    const sig = readFileSync(`${file}.sig`, "utf8");
+    const parsed = parseSshSignature(sig);
+    expect(parsed.ok && parsed.sig.hashAlgorithm).toBe("sha256");
+    if (!parsed.ok) return;
+    expect(checkSshSignature(parsed.sig, MESSAGE, "git").ok).toBe(true);
+    expect(sshVerify(`a@x ${ed.pub}\n`, "a@x", sig, MESSAGE)).toBe(true);
+    const other = enc.encode("tree y\n\nhello\n");
+    expect(checkSshSignature(parsed.sig, other, "git").ok).toBe(
+      sshVerify(`a@x ${ed.pub}\n`, "a@x", sig, other),
+    );
+  });
+
   it("refuses a signature made for another namespace", () => {
     const sig = sshSign(ed.path, MESSAGE, "file");
     const parsed = parseSshSignature(sig);
