@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { createMessage, generateKey, readPrivateKey, revokeKey, sign, type PrivateKey } from "openpgp";
 import { beforeAll, describe, expect, it } from "vitest";
-import { VerdictCache } from "../../src/core/signatures/cache.js";
+import { VerdictCache, verifyCached } from "../../src/core/signatures/cache.js";
 import { insertSignatureHeader, splitSignedPayload } from "../../src/core/signatures/commit.js";
 import { loadKeyring, type Keyring } from "../../src/core/signatures/keyring.js";
 import { verifyCommitSignature } from "../../src/core/signatures/verify.js";
@@ -215,5 +215,36 @@ describe("verdict cache", () => {
 
   it("refuses a nonsensical bound", () => {
     expect(() => new VerdictCache(0)).toThrow(RangeError);
+  });
+});
+
+describe("verifyCached", () => {
+  it("serves a good verdict until the key expires, then verifies again (and fails)", async () => {
+    const created = new Date("2025-01-01T00:00:00Z");
+    const expiring = await generateKey({
+      type: "ecc",
+      curve: "ed25519Legacy",
+      userIDs: [{ name: "Carol", email: "carol@example.com" }],
+      date: created,
+      keyExpirationTime: 365 * 24 * 3600,
+      format: "object",
+    });
+    const raw = await signCommit(PAYLOAD, expiring.privateKey, new Date("2025-06-01T00:00:00Z"));
+    const ring = await loadKeyring({ openpgp: [expiring.publicKey.armor()], sshAllowedSigners: null });
+    const cache = new VerdictCache();
+    const before = new Date("2025-07-01T00:00:00Z");
+    const first = await verifyCached(cache, raw, ring, { now: before });
+    expect(first.verified).toBe(true);
+    expect(await verifyCached(cache, raw, ring, { now: before })).toBe(first);
+    const after = new Date("2026-06-01T00:00:00Z");
+    const later = await verifyCached(cache, raw, ring, { now: after });
+    expect(later).toMatchObject({ verified: false, reason: expect.stringMatching(/expired/) });
+  });
+
+  it("never serves a verdict across keyrings", async () => {
+    const cache = new VerdictCache();
+    expect((await verifyCached(cache, signedRaw, keyring, { now: NOW })).verified).toBe(true);
+    const onlyBob = await loadKeyring({ openpgp: [bob.publicKey], sshAllowedSigners: null });
+    expect((await verifyCached(cache, signedRaw, onlyBob, { now: NOW })).verified).toBe(false);
   });
 });

@@ -1,10 +1,13 @@
+import { commitSha } from "./commit.js";
+import type { Keyring } from "./keyring.js";
 import type { SignatureVerdict } from "./types.js";
+import { verifyCommitSignatureDetailed, type VerifyOptions } from "./verify.js";
 
 /**
  * Verdicts are immutable per (commit SHA, keyring digest): the object is content-addressed and
  * the digest covers every key byte. One caveat: OpenPGP expiry is judged at verification time,
- * so an entry also remembers until when it may be served (`validUntil`, e.g. the signing key's
- * expiry); callers that do not know it pass Infinity and bound staleness by the LRU size.
+ * so an entry also remembers until when it may be served (`validUntil`: the signing key's,
+ * subkey's or signature's expiry, from verifyCommitSignatureDetailed; verifyCached does this).
  * A bounded LRU (Map keeps insertion order; a hit re-inserts).
  */
 export class VerdictCache {
@@ -48,4 +51,19 @@ export class VerdictCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** verifyCommitSignature through the cache: one verification per (commit, keyring) while it holds. */
+export async function verifyCached(
+  cache: VerdictCache,
+  raw: Uint8Array,
+  keyring: Keyring,
+  opts: VerifyOptions,
+): Promise<SignatureVerdict> {
+  const sha = commitSha(raw, opts.objectFormat ?? "sha1");
+  const hit = cache.get(sha, keyring.digest, opts.now);
+  if (hit !== undefined) return hit;
+  const { verdict, validUntil } = await verifyCommitSignatureDetailed(raw, keyring, opts);
+  cache.set(sha, keyring.digest, verdict, validUntil);
+  return verdict;
 }

@@ -37,13 +37,27 @@ export interface OpenPgpResult {
   email: string | null;
   /** Emails of every valid user ID of the key. */
   emails: string[];
+  /**
+   * Until when (ms since the epoch) a good verdict stays good with the same keyring: the earliest
+   * of the key's, the signing subkey's and the signature's expiry. Infinity when nothing expires
+   * (and for failures, which time does not turn into passes that matter: they stay fail-closed).
+   */
+  validUntil: number;
 }
 
 const BEGIN = "-----BEGIN PGP SIGNATURE-----";
 const END = "-----END PGP SIGNATURE-----";
 
 function fail(reason: string, fingerprint: string | null = null): OpenPgpResult {
-  return { verified: false, reason, fingerprint, userId: null, email: null, emails: [] };
+  return {
+    verified: false,
+    reason,
+    fingerprint,
+    userId: null,
+    email: null,
+    emails: [],
+    validUntil: Infinity,
+  };
 }
 
 function message(error: unknown): string {
@@ -126,6 +140,23 @@ async function invalidNow(
   }
 }
 
+async function goodUntil(
+  key: PublicKey,
+  keyId: Parameters<PublicKey["getKeys"]>[0],
+  packet: SignaturePacket,
+): Promise<number> {
+  const times: number[] = [];
+  const add = (t: Date | number | null) => {
+    if (t instanceof Date) times.push(t.getTime());
+    else if (t === null) times.push(-Infinity); // unknown: do not cache
+  };
+  add(await key.getExpirationTime().catch(() => null));
+  const sub = key.getKeys(keyId)[0];
+  if (sub !== undefined && sub !== key) add(await sub.getExpirationTime().catch(() => null));
+  add(packet.getExpirationTime());
+  return Math.min(Infinity, ...times);
+}
+
 export async function verifyOpenPgp(
   payload: Uint8Array,
   signatureText: string,
@@ -198,12 +229,14 @@ export async function verifyOpenPgp(
     }
     const problem = await invalidNow(key, keyId, now);
     const who = await identity(key, now);
-    if (problem !== null) return { verified: false, reason: problem, fingerprint, ...who };
+    if (problem !== null)
+      return { verified: false, reason: problem, fingerprint, ...who, validUntil: Infinity };
     return {
       verified: true,
       reason: `good signature by ${fingerprint}${who.userId === null ? "" : ` ${who.userId}`}`,
       fingerprint,
       ...who,
+      validUntil: await goodUntil(key, keyId, packet),
     };
   }
   return fail(lastError, candidates.length === 1 ? candidates[0]!.getFingerprint().toUpperCase() : null);

@@ -130,40 +130,65 @@ export async function verifyCommitSignature(
   keyring: Keyring,
   opts: VerifyOptions,
 ): Promise<SignatureVerdict> {
+  return (await verifyCommitSignatureDetailed(raw, keyring, opts)).verdict;
+}
+
+export interface DetailedVerdict {
+  verdict: SignatureVerdict;
+  /**
+   * Until when (ms since the epoch) the verdict holds with the same keyring: a good OpenPGP
+   * verdict ends when the key, the signing subkey or the signature expires (gpg judges expiry
+   * at verification time). SSH verdicts are judged at the commit time, so they do not age.
+   */
+  validUntil: number;
+}
+
+/** verifyCommitSignature plus how long its verdict may be cached (see VerdictCache). */
+export async function verifyCommitSignatureDetailed(
+  raw: Uint8Array,
+  keyring: Keyring,
+  opts: VerifyOptions,
+): Promise<DetailedVerdict> {
+  const timeless = (v: SignatureVerdict): DetailedVerdict => ({ verdict: v, validUntil: Infinity });
   const format = opts.objectFormat ?? "sha1";
   const sha = commitSha(raw, format);
   const parsed = parseCommit(raw, format);
-  if (!parsed.ok) return verdict(sha, "none", parsed.reason);
+  if (!parsed.ok) return timeless(verdict(sha, "none", parsed.reason));
   const commit = parsed.commit;
-  if (commit.signature === null) return verdict(sha, "none", "no signature");
+  if (commit.signature === null) return timeless(verdict(sha, "none", "no signature"));
   // Armored signatures are ASCII; latin1 keeps every byte so nothing is silently replaced.
   const signature = Buffer.from(commit.signature).toString("latin1");
   const kind = signatureFormat(signature);
   if (kind === null)
-    return verdict(sha, "none", "signature in an unknown format (git: bad/incompatible signature)");
-  if (kind === "x509") return verdict(sha, "x509", "unsupported X.509/S/MIME (gitsign) signature");
-  if (kind === "ssh") return verifySsh(commit, sha, signature, keyring, opts.now);
+    return timeless(verdict(sha, "none", "signature in an unknown format (git: bad/incompatible signature)"));
+  if (kind === "x509") return timeless(verdict(sha, "x509", "unsupported X.509/S/MIME (gitsign) signature"));
+  if (kind === "ssh") return timeless(verifySsh(commit, sha, signature, keyring, opts.now));
   try {
     const result = await verifyOpenPgp(commit.payload, signature, keyring.openpgp, opts.now);
     return {
-      commit: sha,
-      verified: result.verified,
-      format: "openpgp",
-      signer:
-        result.verified && result.fingerprint !== null
-          ? `${result.fingerprint}${result.userId === null ? "" : ` ${result.userId}`}`
-          : null,
-      keyFingerprint: result.fingerprint,
-      signerEmail: result.verified ? result.email : null,
-      signerEmails: result.verified ? result.emails : [],
-      reason: result.reason,
+      verdict: {
+        commit: sha,
+        verified: result.verified,
+        format: "openpgp",
+        signer:
+          result.verified && result.fingerprint !== null
+            ? `${result.fingerprint}${result.userId === null ? "" : ` ${result.userId}`}`
+            : null,
+        keyFingerprint: result.fingerprint,
+        signerEmail: result.verified ? result.email : null,
+        signerEmails: result.verified ? result.emails : [],
+        reason: result.reason,
+      },
+      validUntil: result.validUntil,
     };
   } catch (error) {
     // openpgp.js throwing on hostile input must never escape as a pass (or as a crash).
-    return verdict(
-      sha,
-      "openpgp",
-      `OpenPGP verification error: ${error instanceof Error ? error.message : String(error)}`,
+    return timeless(
+      verdict(
+        sha,
+        "openpgp",
+        `OpenPGP verification error: ${error instanceof Error ? error.message : String(error)}`,
+      ),
     );
   }
 }
