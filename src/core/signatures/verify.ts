@@ -66,8 +66,8 @@ function verifySsh(
   now: Date,
 ): SignatureVerdict {
   // git: "gpg.ssh.allowedSignersFile needs to be configured and exist for ssh signature verification"
-  if (keyring.ssh === null)
-    return verdict(sha, "ssh", "SSH signature but no allowed_signers file is configured");
+  const allowed = keyring.ssh;
+  if (allowed === null) return verdict(sha, "ssh", "SSH signature but no allowed_signers file is configured");
   const parsed = parseSshSignature(signature);
   if (!parsed.ok) return verdict(sha, "ssh", parsed.reason);
   const sig = parsed.sig;
@@ -81,9 +81,9 @@ function verifySsh(
   // are judged at commit time, not now.
   const verifyTime = commit.committerTime ?? Math.floor(now.getTime() / 1000);
   const keyId = sshKeyIdentity(sig.publicKeyBlob);
-  const principals = findPrincipals(keyring.ssh, keyId, verifyTime);
+  const principals = findPrincipals(allowed, keyId, verifyTime);
   if (principals.length === 0) {
-    const listed = keyring.ssh.entries.some((e) => e.keyId === keyId && !e.certAuthority);
+    const listed = allowed.entries.some((e) => e.keyId === keyId && !e.certAuthority);
     return verdict(
       sha,
       "ssh",
@@ -94,7 +94,7 @@ function verifySsh(
     );
   }
   const verifiedPrincipals = principals.filter(
-    (p) => checkAllowedKey(keyring.ssh!, keyId, p, "git", verifyTime) !== null,
+    (p) => checkAllowedKey(allowed, keyId, p, "git", verifyTime) !== null,
   );
   const principal = verifiedPrincipals[0];
   if (principal === undefined)
