@@ -35,4 +35,9 @@ export const commands: Record<string, CommandEntry> = {
       "Policy files: `policy lint FILE...` checks them, `policy show FILE` prints the effective policy",
     load: () => import("./commands/policy.js"),
   },
+  "verify-commit": {
+    summary:
+      "Verify commit signatures against OpenPGP keys and/or an SSH allowed_signers file, as git verify-commit does",
+    load: () => import("./commands/verify-commit.js"),
+  },
 };
