@@ -3,7 +3,11 @@ import { parseCodeowners } from "../../codeowners/index.js";
 import { codeownersErrorsRule } from "./codeowners-errors.js";
 
 function rule(text: string, changedFiles: string[]) {
-  return codeownersErrorsRule({ path: ".github/CODEOWNERS", errors: parseCodeowners(text).errors, changedFiles });
+  return codeownersErrorsRule({
+    path: ".github/CODEOWNERS",
+    errors: parseCodeowners(text).errors,
+    changedFiles,
+  });
 }
 
 describe("codeownersErrorsRule", () => {

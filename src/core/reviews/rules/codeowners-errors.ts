@@ -32,7 +32,9 @@ export function codeownersErrorsRule(input: {
       if (files.length > 0) blocked.push({ line: error.line, files, message: error.message });
       else notes.push(`${input.path}:${error.line}: ${error.message} (no changed file matches this line)`);
     } else {
-      notes.push(`${input.path}:${error.line}:${error.column}: ${error.kind}: ${error.message} (line ignored, as GitHub does)`);
+      notes.push(
+        `${input.path}:${error.line}:${error.column}: ${error.kind}: ${error.message} (line ignored, as GitHub does)`,
+      );
     }
   }
   const base = { id: CODEOWNERS_ERRORS_RULE_ID, title: "CODEOWNERS file", satisfied: [], notes };
@@ -40,7 +42,10 @@ export function codeownersErrorsRule(input: {
     return {
       ...base,
       status: "pass",
-      summary: input.errors.length === 0 ? "CODEOWNERS has no errors" : "No changed file is affected by CODEOWNERS errors",
+      summary:
+        input.errors.length === 0
+          ? "CODEOWNERS has no errors"
+          : "No changed file is affected by CODEOWNERS errors",
       missing: [],
       fix: [],
     };
@@ -53,6 +58,9 @@ export function codeownersErrorsRule(input: {
       kind: "facts" as const,
       reason: `${input.path} line ${b.line} is invalid (${b.message}), so the owners of ${b.files.join(", ")} are uncertain`,
     })),
-    fix: blocked.map((b) => `Fix ${input.path} line ${b.line} on the base branch (a change that needs a policy admin's approval).`),
+    fix: blocked.map(
+      (b) =>
+        `Fix ${input.path} line ${b.line} on the base branch (a change that needs a policy admin's approval).`,
+    ),
   };
 }
