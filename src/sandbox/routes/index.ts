@@ -7,6 +7,8 @@ import { registerAppRoutes } from "./app.js";
 import { registerOrgRoutes } from "./orgs.js";
 import { registerRepoRoutes } from "./repos.js";
 import { registerSandboxRoutes } from "./sandbox.js";
+import { registerGitDbRoutes } from "./gitdb.js";
+import { registerCommitRoutes } from "./commits.js";
 
 export interface RouteControl {
   setWebhookUrl(url: string | undefined): void;
@@ -22,4 +24,6 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   registerAppRoutes(router, core);
   registerOrgRoutes(router, core);
   registerRepoRoutes(router, core);
+  registerGitDbRoutes(router, core);
+  registerCommitRoutes(router, core);
 }
