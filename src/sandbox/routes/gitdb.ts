@@ -4,7 +4,7 @@ import type { Actor } from "../auth/actor.js";
 import { HttpError, invalidRequest, notFound, validationFailed } from "../http/errors.js";
 import { created, noContent, ok, type ApiRequest } from "../http/request.js";
 import type { Router } from "../http/router.js";
-import { GitRepo, ZERO_SHA } from "../git/repo.js";
+import { ZERO_SHA, type GitRepo } from "../git/repo.js";
 import {
   gitDateToIso,
   invalidIdentPart,
