@@ -22,13 +22,18 @@ export function rulesetApplies(ruleset: RulesetRecord, repo: RepoRecord, branch:
     if (!matchesAny(refCondition.include, ref, special)) return false;
     if (matchesAny(refCondition.exclude, ref, special)) return false;
   }
-  if (ruleset.source_type === "Organization") {
-    const repoCondition = ruleset.conditions?.repository_name;
-    if (repoCondition === undefined) return false;
-    if (!matchesAny(repoCondition.include, repo.name, {})) return false;
-    if (matchesAny(repoCondition.exclude, repo.name, {})) return false;
-  }
-  return true;
+  return rulesetCoversRepo(ruleset, repo);
+}
+
+/** An org ruleset covers the repositories its repository_name condition selects; a repo's covers itself. */
+export function rulesetCoversRepo(ruleset: RulesetRecord, repo: RepoRecord): boolean {
+  if (ruleset.source_type === "Repository") return ruleset.source === `${repo.owner}/${repo.name}`;
+  if (ruleset.source !== repo.owner) return false;
+  const repoCondition = ruleset.conditions?.repository_name;
+  if (repoCondition === undefined) return false;
+  return (
+    matchesAny(repoCondition.include, repo.name, {}) && !matchesAny(repoCondition.exclude, repo.name, {})
+  );
 }
 
 /** Active rulesets (repository's and its org's) that apply to a branch. `evaluate` ones are not enforced. */

@@ -9,6 +9,11 @@ import { registerRepoRoutes } from "./repos.js";
 import { registerSandboxRoutes } from "./sandbox.js";
 import { registerGitDbRoutes } from "./gitdb.js";
 import { registerCommitRoutes } from "./commits.js";
+import { registerPullRoutes } from "./pulls.js";
+import { registerMergeRoutes } from "./merge.js";
+import { registerCheckRoutes } from "./checks.js";
+import { registerIssueRoutes } from "./issues.js";
+import { registerProtectionRoutes } from "./protection.js";
 
 export interface RouteControl {
   setWebhookUrl(url: string | undefined): void;
@@ -25,5 +30,11 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   registerOrgRoutes(router, core);
   registerRepoRoutes(router, core);
   registerGitDbRoutes(router, core);
+  registerPullRoutes(router, core);
+  registerMergeRoutes(router, core);
+  registerCheckRoutes(router, core);
+  registerIssueRoutes(router, core);
+  registerProtectionRoutes(router, core);
+  // Last: its greedy {ref+} / {branch+} templates would swallow the more specific routes above.
   registerCommitRoutes(router, core);
 }
