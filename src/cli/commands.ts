@@ -9,4 +9,9 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  sandbox: {
+    summary: "Serve a local GitHub emulator (REST API, git smart HTTP, one pre-registered app) until killed",
+    load: () => import("./commands/sandbox.js"),
+  },
+};

@@ -256,7 +256,7 @@ describe("sandbox: pull requests, reviews, merges", () => {
         owner: "acme",
         repo: "deploy",
         pull_number: pr.number,
-        review_id: review.data.id,
+        review_id: Number(review.data.id),
         message: "stale",
       },
     );
