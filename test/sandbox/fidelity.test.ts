@@ -99,7 +99,11 @@ describe("sandbox: responses match GitHub's OpenAPI schemas", () => {
       owner: "acme",
       repo: "deploy",
       branch: "main",
-      required_status_checks: { strict: true, contexts: [], checks: [{ context: "pullgate", app_id: t.sandbox.app.id }] },
+      required_status_checks: {
+        strict: true,
+        contexts: [],
+        checks: [{ context: "pullgate", app_id: t.sandbox.app.id }],
+      },
       enforce_admins: true,
       required_pull_request_reviews: {
         required_approving_review_count: 1,
