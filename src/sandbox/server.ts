@@ -301,6 +301,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     } finally {
       if (method !== "GET" && method !== "HEAD") store.persist();
     }
+    if (response.raw !== undefined) {
+      res.writeHead(response.status, { ...headers, ...(response.headers ?? {}) });
+      res.end(response.raw);
+      return;
+    }
     sendJson(res, response.status, response.status === 204 ? undefined : response.body, {
       ...headers,
       ...(response.headers ?? {}),

@@ -255,6 +255,13 @@ describe("sandbox: Git Database API, contents, compare", () => {
     const data = file.data as { type: string; content: string; encoding: string; sha: string };
     expect(data.type).toBe("file");
     expect(Buffer.from(data.content, "base64").toString()).toBe(`# ${REPO}\n`);
+    const raw = await alice.octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      owner: OWNER,
+      repo: REPO,
+      path: "README.md",
+      mediaType: { format: "raw" },
+    });
+    expect(raw.data as unknown).toBe(`# ${REPO}\n`);
     const root = await alice.octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
       owner: OWNER,
       repo: REPO,

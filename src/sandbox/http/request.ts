@@ -22,6 +22,8 @@ export interface ApiResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Sent as-is instead of JSON (media types like `application/vnd.github.raw`); set content-type in headers. */
+  raw?: Buffer;
 }
 
 export const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });

@@ -1,6 +1,6 @@
 import type { SandboxCore } from "../core.js";
 import { HttpError, notFound } from "../http/errors.js";
-import { ok } from "../http/request.js";
+import { ok, type ApiRequest, type ApiResponse } from "../http/request.js";
 import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { ChangedFile } from "../git/repo.js";
@@ -167,6 +167,30 @@ export function registerCommitRoutes(router: Router, core: SandboxCore): void {
     });
   });
 
+  /** `Accept: application/vnd.github.raw` (or `.v3.raw`): the file's bytes instead of JSON (Probot's config loader uses it). */
+  const wantsRaw = (req: ApiRequest) =>
+    /application\/vnd\.github(\.v3)?\.raw/.test(String(req.headers.accept ?? ""));
+
+  const rawContents = async (
+    repo: RepoRecord,
+    path: string,
+    refParam: string | null,
+  ): Promise<ApiResponse | null> => {
+    const git = core.gitRepo(repo);
+    const commit = await git.resolveCommit(refParam ?? repo.default_branch);
+    if (commit === null)
+      throw new HttpError(404, `No commit found for the ref ${refParam ?? repo.default_branch}`);
+    const entry = await git.entryAt(commit, path);
+    if (entry === null) throw notFound();
+    if (entry.type !== "blob") return null;
+    const blob = (await git.readBlob(entry.sha)) ?? Buffer.alloc(0);
+    return {
+      status: 200,
+      raw: blob,
+      headers: { "content-type": "application/vnd.github.raw; charset=utf-8" },
+    };
+  };
+
   const contents = async (repo: RepoRecord, path: string, refParam: string | null) => {
     const git = core.gitRepo(repo);
     const ref = refParam ?? repo.default_branch;
@@ -227,7 +251,12 @@ export function registerCommitRoutes(router: Router, core: SandboxCore): void {
 
   router.on("GET", "/repos/{owner}/{repo}/contents/{path+}", async (req) => {
     const repo = core.requireRepo(req);
-    return ok(await contents(repo, (req.params.path ?? "").replace(/\/+$/, ""), req.query.get("ref")));
+    const path = (req.params.path ?? "").replace(/\/+$/, "");
+    if (wantsRaw(req)) {
+      const raw = await rawContents(repo, path, req.query.get("ref"));
+      if (raw !== null) return raw;
+    }
+    return ok(await contents(repo, path, req.query.get("ref")));
   });
 
   router.on("GET", "/repos/{owner}/{repo}/compare/{basehead+}", async (req) => {
