@@ -145,6 +145,11 @@ export class SandboxCore {
     return git;
   }
 
+  /** Stops every repository's long-lived git processes (on close). */
+  closeGit(): void {
+    for (const git of this.gitRepos.values()) git.close();
+  }
+
   repoPath(owner: string, name: string): string {
     return join(this.dir, "repos", owner, `${name}.git`);
   }

@@ -339,6 +339,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       for (const socket of sockets) socket.destroy();
       await closed;
       await webhooks.idle();
+      core.closeGit();
       store.persist();
     },
   };

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { GitError, runGit } from "./runner.js";
+import { CatFile } from "./catfile.js";
 import { commitPayload, parseCommit, type CommitInput, type ParsedCommit } from "./objects.js";
 
 export const ZERO_SHA = "0000000000000000000000000000000000000000";
@@ -33,8 +34,22 @@ export interface ChangedFile {
  */
 export class GitRepo {
   private readonly commitCache = new Map<string, { raw: string; parsed: ParsedCommit }>();
+  private readonly patchCache = new Map<string, Map<string, string>>();
+  /** Diffs between two commits never change: cached by "base..head" (callers must not mutate). */
+  private readonly filesCache = new Map<string, ChangedFile[]>();
+  private readonly batch: CatFile;
+  private readonly batchCheck: CatFile;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.batch = new CatFile(path, "--batch");
+    this.batchCheck = new CatFile(path, "--batch-check");
+  }
+
+  /** Stops the long-lived cat-file processes. */
+  close(): void {
+    this.batch.close();
+    this.batchCheck.close();
+  }
 
   git(args: string[], options: Parameters<typeof runGit>[2] = {}) {
     return runGit(this.path, args, options);
@@ -75,23 +90,22 @@ export class GitRepo {
   /** Object type, or null if it does not exist. */
   async objectType(sha: string): Promise<string | null> {
     if (!SHA.test(sha)) return null;
-    try {
-      return (await this.git(["cat-file", "-t", sha])).stdout.toString().trim();
-    } catch {
-      return null;
-    }
+    return (await this.batchCheck.get(sha))?.type ?? null;
   }
 
   async readBlob(sha: string): Promise<Buffer | null> {
-    if ((await this.objectType(sha)) !== "blob") return null;
-    return (await this.git(["cat-file", "blob", sha])).stdout;
+    if (!SHA.test(sha)) return null;
+    const object = await this.batch.get(sha);
+    return object?.type === "blob" ? (object.content ?? null) : null;
   }
 
   async readCommit(sha: string): Promise<{ raw: string; parsed: ParsedCommit } | null> {
     const cached = this.commitCache.get(sha);
     if (cached !== undefined) return cached;
-    if ((await this.objectType(sha)) !== "commit") return null;
-    const raw = (await this.git(["cat-file", "commit", sha])).stdout.toString("utf8");
+    if (!SHA.test(sha)) return null;
+    const object = await this.batch.get(sha);
+    if (object?.type !== "commit" || object.content === undefined) return null;
+    const raw = object.content.toString("utf8");
     const entry = { raw, parsed: parseCommit(raw) };
     this.commitCache.set(sha, entry);
     return entry;
@@ -124,6 +138,7 @@ export class GitRepo {
   /** Resolves a branch, tag, full ref or sha to a commit sha; null if none. */
   async resolveCommit(rev: string): Promise<string | null> {
     if (rev === "" || rev.startsWith("-")) return null;
+    if (SHA.test(rev) && (await this.objectType(rev)) === "commit") return rev;
     const candidates = SHA.test(rev)
       ? [rev]
       : [`refs/heads/${rev}`, `refs/tags/${rev}`, rev.startsWith("refs/") ? rev : `refs/${rev}`];
@@ -260,6 +275,16 @@ export class GitRepo {
 
   /** Files changed between two commits, GitHub's compare/PR-files shape (renames detected). */
   async changedFiles(base: string, head: string): Promise<ChangedFile[]> {
+    const key = `${base}..${head}`;
+    const cached = this.filesCache.get(key);
+    if (cached !== undefined) return cached;
+    const files = await this.computeChangedFiles(base, head);
+    if (this.filesCache.size > 64) this.filesCache.clear();
+    this.filesCache.set(key, files);
+    return files;
+  }
+
+  private async computeChangedFiles(base: string, head: string): Promise<ChangedFile[]> {
     const raw = (await this.git(["diff", "--raw", "-z", "-M", "--no-abbrev", base, head])).stdout.toString(
       "utf8",
     );
@@ -330,15 +355,30 @@ export class GitRepo {
     return files;
   }
 
-  /** Unified diff of one file between two commits (GitHub's `patch` field). */
-  async filePatch(base: string, head: string, file: ChangedFile): Promise<string | undefined> {
-    if (file.binary) return undefined;
-    const paths =
-      file.previous_filename === undefined ? [file.filename] : [file.previous_filename, file.filename];
-    const out = (await this.git(["diff", "-M", "--no-color", base, head, "--", ...paths])).stdout.toString(
+  /**
+   * Unified diff hunks per file between two commits (GitHub's `patch` field), from one
+   * `git diff` and cached (commits are immutable): listing 3,000 files must not spawn 3,000 gits.
+   */
+  async patches(base: string, head: string): Promise<Map<string, string>> {
+    const key = `${base}..${head}`;
+    const cached = this.patchCache.get(key);
+    if (cached !== undefined) return cached;
+    const out = (await this.git(["diff", "-M", "--no-color", "--no-ext-diff", base, head])).stdout.toString(
       "utf8",
     );
-    const at = out.indexOf("\n@@");
-    return at === -1 ? "" : out.slice(at + 1).replace(/\n$/, "");
+    const patches = new Map<string, string>();
+    for (const section of out.split(/^(?=diff --git )/m)) {
+      if (!section.startsWith("diff --git ")) continue;
+      const plus = /^\+\+\+ (?:b\/(.*)|\/dev\/null)$/m.exec(section);
+      const minus = /^--- (?:a\/(.*)|\/dev\/null)$/m.exec(section);
+      const rename = /^rename to (.*)$/m.exec(section);
+      const name = plus?.[1] ?? rename?.[1] ?? minus?.[1];
+      if (name === undefined) continue;
+      const at = section.indexOf("\n@@");
+      patches.set(name, at === -1 ? "" : section.slice(at + 1).replace(/\n$/, ""));
+    }
+    if (this.patchCache.size > 64) this.patchCache.clear();
+    this.patchCache.set(key, patches);
+    return patches;
   }
 }

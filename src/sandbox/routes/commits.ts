@@ -38,7 +38,7 @@ export async function fileJson(
     contents_url: `${core.apiUrl}/repos/${full}/contents/${file.filename}?ref=${head}`,
   };
   if (withPatch) {
-    const patch = await core.gitRepo(repo).filePatch(base, head, file);
+    const patch = file.binary ? undefined : (await core.gitRepo(repo).patches(base, head)).get(file.filename);
     if (patch !== undefined) json.patch = patch;
   }
   if (file.previous_filename !== undefined) json.previous_filename = file.previous_filename;
