@@ -40,4 +40,8 @@ export const commands: Record<string, CommandEntry> = {
       "Verify commit signatures against OpenPGP keys and/or an SSH allowed_signers file, as git verify-commit does",
     load: () => import("./commands/verify-commit.js"),
   },
+  sandbox: {
+    summary: "Serve a local GitHub emulator (REST API, git smart HTTP, one pre-registered app) until killed",
+    load: () => import("./commands/sandbox.js"),
+  },
 };
