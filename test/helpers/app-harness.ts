@@ -213,7 +213,7 @@ export async function startAppHarness(
         ...(commitId ? { commit_id: commitId } : {}),
       });
       await harness.settle();
-      return data.id;
+      return Number(data.id);
     },
     async check(sha) {
       await harness.settle();
@@ -223,10 +223,10 @@ export async function startAppHarness(
         ref: sha,
         check_name: "pullgate",
       });
-      const run = [...data.check_runs].sort((a, b) => b.id - a.id)[0];
+      const run = [...data.check_runs].sort((a, b) => Number(b.id) - Number(a.id))[0];
       if (!run) return null;
       return {
-        id: run.id,
+        id: Number(run.id),
         status: run.status,
         conclusion: run.conclusion,
         title: run.output.title ?? "",
