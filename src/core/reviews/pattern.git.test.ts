@@ -3,8 +3,8 @@
  * (`git check-ignore --no-index`), which CODEOWNERS patterns follow except where GitHub documents
  * otherwise. The one documented exception that is in the matcher's grammar, `dir/*` matching direct
  * children only (git also ignores everything beneath an ignored child directory), is left out of
- * the comparison and tested in pattern.test.ts; so is a trailing `**/`, which the CODEOWNERS engine
- * reads like `**` (the wider, safer reading for sensitive paths).
+ * the comparison and tested in pattern.test.ts; so is a pattern ending in a globstar and a slash,
+ * which the CODEOWNERS engine reads like a trailing globstar (the wider, safer reading).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -40,4 +40,5 @@ export function compile(pattern: string): CompiledPattern {
   return result.pattern;
 }
 
-export const matchesPattern: PatternMatcher = (pattern, path) => codeownersPatternMatches(compile(pattern), path);
+export const matchesPattern: PatternMatcher = (pattern, path) =>
+  codeownersPatternMatches(compile(pattern), path);
