@@ -60,6 +60,15 @@ function describeCheck(check: CheckView | null, sha: string): string {
   return `pullgate's check on ${short(sha)}: ${check.conclusion ?? check.status} ("${check.title}")`;
 }
 
+/** The decision must record the head commit's signature as not verified. */
+function expectSignatureRefused(seen: Observations, check: CheckView | null, sha: string): void {
+  const verdict = check?.decision?.signatures.find((s) => s.commit === sha);
+  seen.expect(
+    verdict?.verified === false,
+    `the decision should record ${short(sha)}'s signature as not verified`,
+  );
+}
+
 /** A check that must have concluded failure because `rule` failed. */
 function expectBlockedBy(seen: Observations, check: CheckView | null, sha: string, rule: string): void {
   seen.note(describeCheck(check, sha));
@@ -145,7 +154,9 @@ export const STEPS: readonly StepDefinition[] = [
         { key: null },
       );
       seen.note(`PR #${pr.number} by @alice, unsigned commit ${short(pr.headSha)}`);
-      expectBlockedBy(seen, await world.check(pr.headSha), pr.headSha, "signatures");
+      const check = await world.check(pr.headSha);
+      expectBlockedBy(seen, check, pr.headSha, "signatures");
+      expectSignatureRefused(seen, check, pr.headSha);
     },
   },
   {
@@ -161,7 +172,9 @@ export const STEPS: readonly StepDefinition[] = [
         { key: world.strangerKey },
       );
       seen.note(`PR #${pr.number} by @alice, commit ${short(pr.headSha)} signed by an untrusted SSH key`);
-      expectBlockedBy(seen, await world.check(pr.headSha), pr.headSha, "signatures");
+      const check = await world.check(pr.headSha);
+      expectBlockedBy(seen, check, pr.headSha, "signatures");
+      expectSignatureRefused(seen, check, pr.headSha);
     },
   },
   {

@@ -2,6 +2,7 @@ import type { Command } from "../command.js";
 import { parseCommandArgs } from "../args.js";
 import { EXIT_FAILURE, EXIT_OK, IoError } from "../errors.js";
 import { printJson } from "../io.js";
+import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 
 /**
@@ -19,11 +20,20 @@ export const command: Command = {
     const json = values.json === true;
     const { runDemo, DemoDirectoryError } = await import("../../demo/run.js");
     const { narrateIntro, narrateStep, narrateSummary } = await import("../../demo/narrate.js");
+    // Interrupted (Ctrl-C), the temp dir would be left behind: remove it, then die of the signal.
+    let temporaryRoot: string | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (temporaryRoot !== undefined) rmSync(temporaryRoot, { recursive: true, force: true });
+      process.kill(process.pid, signal);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     let report;
     try {
       report = await runDemo({
         ...(keep === undefined ? {} : { keep }),
         onReady: (info) => {
+          if (keep === undefined) temporaryRoot = info.root;
           if (!json) io.stdout(narrateIntro(info));
         },
         onStep: (step, result, index) => {
@@ -34,6 +44,9 @@ export const command: Command = {
     } catch (error) {
       if (error instanceof DemoDirectoryError) throw new IoError(error.message);
       throw new IoError(`the demo could not run: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
     }
     if (json) printJson(io, report);
     else io.stdout(narrateSummary(report, keep !== undefined));
