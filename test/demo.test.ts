@@ -107,7 +107,7 @@ describe("pullgate demo", () => {
       doc: JSON.parse(stdout) as DemoDocument,
     };
     spawned = await child;
-  }, 180_000);
+  }, 300_000);
 
   afterAll(() => {
     rmSync(keep, { recursive: true, force: true });
