@@ -44,4 +44,8 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Serve a local GitHub emulator (REST API, git smart HTTP, one pre-registered app) until killed",
     load: () => import("./commands/sandbox.js"),
   },
+  demo: {
+    summary: "Run the whole pullgate story locally (sandbox GitHub + the real app) and narrate it",
+    load: () => import("./commands/demo.js"),
+  },
 };

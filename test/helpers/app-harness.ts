@@ -1,37 +1,28 @@
 /**
- * End-to-end harness: the local GitHub sandbox plus the real pullgate Probot server over HTTP,
- * wired like GitHub Enterprise Server (the sandbox POSTs HMAC-signed webhooks to the server; the
- * server calls the sandbox's REST API with installation tokens). One org `acme` with a GitOps repo
- * `acme/gitops`, users with SSH signing keys, a team, and a policy seeded on `main`.
+ * End-to-end harness: the demo world (src/demo/world.ts: the local GitHub sandbox plus the real
+ * pullgate Probot server over HTTP, people with SSH signing keys, org `acme`, repo `acme/gitops`
+ * seeded with a policy) started inside a test sandbox, so tests also get the sandbox helpers
+ * (`t`). The logic lives in the world; this file only adapts it to the tests' API.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { generateRecordKey } from "../../src/record/index.js";
-import { startServer, type RunningServer } from "../../src/server.js";
+import {
+  startWorld,
+  type CheckView as WorldCheckView,
+  type Person as WorldPerson,
+  type World,
+} from "../../src/demo/world.js";
+import type { RunningServer } from "../../src/server.js";
 import { startTestSandbox, type TestSandbox, type TestUser } from "./sandbox.js";
 
-export const ORG = "acme";
-export const REPO = "gitops";
+export { ORG, REPO, BASE_CODEOWNERS, basePolicy } from "../../src/demo/seed.js";
 
-export interface Person extends TestUser {
-  /** Private SSH key path this person signs commits with. */
-  signingKey: string;
-  /** Their allowed_signers line. */
-  allowedSigner: string;
-}
+export interface Person extends TestUser, WorldPerson {}
 
-export interface CheckView {
-  id: number;
-  status: string;
-  conclusion: string | null;
-  title: string;
-  summary: string;
-  text: string;
-}
+export type CheckView = WorldCheckView;
 
 export interface AppHarness {
   t: TestSandbox;
+  /** The world the harness runs in (everything below delegates to it). */
+  world: World;
   server: RunningServer;
   /** The app's record-signing public key (armored). */
   recordPublicKey: string;
@@ -67,200 +58,33 @@ export interface AppHarness {
   close(): Promise<void>;
 }
 
-/** The trusted-key policy every e2e test starts from: SSH keys in the repo, a team owning prod. */
-export function basePolicy(extra = ""): string {
-  return [
-    "version: 1",
-    'admins: ["@acme/platform"]',
-    "defaults:",
-    "  signatures:",
-    "    required: true",
-    "    openpgp_keyrings: []",
-    '    ssh_allowed_signers: ".github/pullgate/allowed_signers"',
-    "  reviews:",
-    "    required_approvals: 1",
-    "    require_code_owner_review: true",
-    "    dismiss_stale_approvals: true",
-    "  protection:",
-    "    mode: off",
-    "branches:",
-    "  - branch: main",
-    "    environment: production",
-    extra,
-  ].join("\n");
-}
-
-export const BASE_CODEOWNERS = ["* @acme/platform", "/clusters/prod/ @acme/sre", ""].join("\n");
-
-function sshKey(dir: string, name: string): { path: string; publicKey: string } {
-  const path = join(dir, name);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path]);
-  return { path, publicKey: readFileSync(`${path}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ") };
-}
-
 export async function startAppHarness(
   options: { policy?: string; codeowners?: string; signingKey?: boolean } = {},
 ): Promise<AppHarness> {
   const t = await startTestSandbox();
-  const keys = join(t.root, "keys");
-  mkdirSync(keys, { recursive: true });
-  const record = await generateRecordKey({ name: "pullgate test", email: "pullgate@example.test" });
-  const server = await startServer({
-    appId: t.sandbox.app.id,
-    privateKey: t.sandbox.app.privateKeyPem,
-    webhookSecret: t.sandbox.app.webhookSecret,
-    baseUrl: t.sandbox.apiUrl,
-    port: 0,
-    logLevel: "fatal",
-    ...(options.signingKey === false ? {} : { signingKey: record.privateKey }),
-    app: { pullLookupRetryDelaysMs: [50, 100, 200], evaluationTimeoutMs: 30_000 },
-  });
-  t.sandbox.setWebhookUrl(server.webhookUrl);
-
-  const people = {} as AppHarness["people"];
-  for (const login of ["olivia", "alice", "bob", "carol", "mallory"] as const) {
-    const user = await t.createUser(login);
-    const key = sshKey(keys, login);
-    people[login] = {
-      ...user,
-      signingKey: key.path,
-      allowedSigner: `${user.email} namespaces="git" ${key.publicKey}`,
-    };
+  let world: World;
+  try {
+    world = await startWorld({ root: t.root, sandbox: t.sandbox, ...options });
+  } catch (error) {
+    await t.close();
+    throw error;
   }
-  const stranger = sshKey(keys, "stranger");
-  const { olivia, alice, bob, carol, mallory } = people;
-  await t.createOrg(ORG, olivia.login);
-  for (const [team, members] of [
-    ["platform", [olivia.login]],
-    ["sre", [bob.login]],
-  ] as const) {
-    await olivia.octokit.request("POST /orgs/{org}/teams", { org: ORG, name: team });
-    for (const m of members) {
-      await olivia.octokit.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
-        org: ORG,
-        team_slug: team,
-        username: m,
-      });
-    }
-  }
-  await t.createRepo(ORG, REPO);
-  for (const u of [alice, bob, carol, mallory]) {
-    await olivia.octokit.request("PUT /repos/{owner}/{repo}/collaborators/{username}", {
-      owner: ORG,
-      repo: REPO,
-      username: u.login,
-      permission: u === carol ? "pull" : "push",
-    });
-  }
-
-  const harness: AppHarness = {
+  return {
     t,
-    server,
-    recordPublicKey: record.publicKey,
-    people,
-    strangerKey: stranger.path,
-    clone: (who) => t.clone(ORG, REPO, who.token),
-    async commit(dir, who, files, message, key = who.signingKey) {
-      const sign = key === null ? [] : ["-c", "gpg.format=ssh", "-c", `user.signingkey=${key}`];
-      for (const [path, content] of Object.entries(files)) {
-        mkdirSync(dirname(join(dir, path)), { recursive: true });
-        writeFileSync(join(dir, path), content);
-      }
-      const env = {
-        GIT_AUTHOR_NAME: who.login,
-        GIT_AUTHOR_EMAIL: who.email,
-        GIT_COMMITTER_NAME: who.login,
-        GIT_COMMITTER_EMAIL: who.email,
-      };
-      const add = await t.git(dir, ["add", "-A"], env);
-      if (add.code !== 0) throw new Error(add.stderr);
-      const c = await t.git(
-        dir,
-        [...sign, "commit", "--quiet", ...(key === null ? [] : ["-S"]), "-m", message],
-        env,
-      );
-      if (c.code !== 0) throw new Error(`git commit failed: ${c.stderr}`);
-      return (await t.git(dir, ["rev-parse", "HEAD"])).stdout.trim();
-    },
-    async openPull(author, branch, files, opts = {}) {
-      const dir = await harness.clone(author);
-      await t.git(dir, ["checkout", "-q", "-b", branch, `origin/${opts.base ?? "main"}`]);
-      const headSha = await harness.commit(
-        dir,
-        author,
-        files,
-        `change on ${branch}`,
-        opts.key === undefined ? author.signingKey : opts.key,
-      );
-      const push = await t.push(dir, `HEAD:refs/heads/${branch}`);
-      if (push.code !== 0) throw new Error(`push failed: ${push.stderr}`);
-      const { data } = await author.octokit.request("POST /repos/{owner}/{repo}/pulls", {
-        owner: ORG,
-        repo: REPO,
-        title: `Change ${branch}`,
-        head: branch,
-        base: opts.base ?? "main",
-      });
-      await harness.settle();
-      return { number: data.number, headSha, dir };
-    },
-    async review(who, number, event, commitId) {
-      const { data } = await who.octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
-        owner: ORG,
-        repo: REPO,
-        pull_number: number,
-        event,
-        ...(commitId ? { commit_id: commitId } : {}),
-      });
-      await harness.settle();
-      return Number(data.id);
-    },
-    async check(sha) {
-      await harness.settle();
-      const { data } = await olivia.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
-        owner: ORG,
-        repo: REPO,
-        ref: sha,
-        check_name: "pullgate",
-      });
-      const run = [...data.check_runs].sort((a, b) => Number(b.id) - Number(a.id))[0];
-      if (!run) return null;
-      return {
-        id: Number(run.id),
-        status: run.status,
-        conclusion: run.conclusion,
-        title: run.output.title ?? "",
-        summary: run.output.summary ?? "",
-        text: run.output.text ?? "",
-      };
-    },
-    settle: () => t.idle(),
+    world,
+    server: world.server,
+    recordPublicKey: world.recordPublicKey,
+    people: world.people,
+    strangerKey: world.strangerKey,
+    clone: (who) => world.clone(who),
+    commit: (dir, who, files, message, key) => world.commit(dir, who, files, message, key),
+    openPull: (author, branch, files, opts) => world.openPull(author, branch, files, opts),
+    review: (who, number, event, commitId) => world.review(who, number, event, commitId),
+    check: (sha) => world.check(sha),
+    settle: () => world.settle(),
     async close() {
-      await server.close();
+      await world.close();
       await t.close();
     },
   };
-
-  // Seed main with the policy, CODEOWNERS and the keyring, as the org admin, before protection.
-  const seed = await harness.clone(olivia);
-  await t.git(seed, ["checkout", "-q", "-B", "main"]);
-  await harness.commit(
-    seed,
-    olivia,
-    {
-      ".github/pullgate.yml": options.policy ?? basePolicy(),
-      ".github/CODEOWNERS": options.codeowners ?? BASE_CODEOWNERS,
-      ".github/pullgate/allowed_signers":
-        Object.values(people)
-          .map((p) => p.allowedSigner)
-          .join("\n") + "\n",
-      "clusters/prod/app.yaml": "replicas: 2\n",
-      "clusters/dev/app.yaml": "replicas: 1\n",
-    },
-    "Seed the GitOps repository",
-  );
-  const pushed = await t.push(seed, "HEAD:refs/heads/main");
-  if (pushed.code !== 0) throw new Error(`seed push failed: ${pushed.stderr}`);
-  await harness.settle();
-  return harness;
 }
