@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Probot, createNodeMiddleware } from "probot";
+import { Probot, ProbotOctokit, createNodeMiddleware } from "probot";
 import { pullgateApp, type AppOptions } from "./app.js";
 import type { RecordSigner } from "./github/records/publish.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
@@ -17,10 +17,24 @@ export interface ServerConfig {
   host?: string;
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   redisUrl?: string;
+  /**
+   * Octokit's write throttle (one write per second per installation, GitHub's secondary-limit
+   * guidance). Keep it on against GitHub; the local sandbox turns it off.
+   */
+  throttleWrites?: boolean;
   /** Armored OpenPGP private key that signs records, and its passphrase when encrypted. */
   signingKey?: string;
   signingPassphrase?: string;
   app?: Partial<AppOptions>;
+}
+
+/**
+ * Probot layers its own throttle settings over object defaults, so the throttle is turned off with
+ * a function that edits the final options.
+ */
+function withoutThrottle(options: Record<string, unknown>): Record<string, unknown> {
+  const throttle = (options.throttle ?? {}) as Record<string, unknown>;
+  return { ...options, throttle: { ...throttle, enabled: false } };
 }
 
 /** Loads the record signer; the bot identity is what record commits name as author and committer. */
@@ -58,6 +72,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ...(config.redisUrl ? { redisConfig: config.redisUrl } : {}),
     logLevel: config.logLevel ?? "info",
+    ...(config.throttleWrites === false ? { Octokit: ProbotOctokit.defaults(withoutThrottle) } : {}),
   });
   const middleware = await createNodeMiddleware(
     pullgateApp({ signer, ...config.app, appId: config.appId, metrics }),

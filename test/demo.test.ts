@@ -11,12 +11,7 @@ import { STEP_NAMES } from "../src/demo/steps.js";
  * Steps that currently report not ok because of a bug in the app, not in the demo. Each entry says
  * where the bug is; when it is fixed the step turns ok, this test fails, and the entry must go.
  */
-const KNOWN_APP_BUGS = new Map<string, RegExp>([
-  // src/github/evaluate-pull.ts builds the decision's approvedBy from countingApprovers() without
-  // the last-push rule, so the last pusher's discarded approval is still listed as having counted
-  // (and would be named in a record's Pullgate-Approved-By trailer).
-  ["self-approval-ignored", /approvedBy is \[.*bob.*\]/],
-]);
+const KNOWN_APP_BUGS = new Map<string, RegExp>([]);
 
 interface DemoDocument {
   ok: boolean;

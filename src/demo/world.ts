@@ -176,6 +176,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       baseUrl: sandbox.apiUrl,
       port: 0,
       logLevel: options.logLevel ?? "fatal",
+      // The sandbox has no secondary rate limit to respect: no 1 s spacing between writes.
+      throttleWrites: false,
       ...(options.signingKey === false ? {} : { signingKey: record.privateKey }),
       app: { pullLookupRetryDelaysMs: [50, 100, 200], evaluationTimeoutMs: 30_000, ...options.app },
     });

@@ -3,8 +3,7 @@ import type { CodeownersMatcher } from "../core/codeowners/types.js";
 import { branchPolicyFor } from "../core/policy/match.js";
 import type { BranchPolicy, Policy } from "../core/policy/types.js";
 import { codeownersErrorsRule } from "../core/reviews/rules/codeowners-errors.js";
-import { countingApprovers } from "../core/reviews/approvers.js";
-import { evaluateReviews } from "../core/reviews/evaluate.js";
+import { effectiveApprovers, evaluateReviews } from "../core/reviews/evaluate.js";
 import { matchesPattern } from "../core/reviews/pattern.js";
 import { parsePrincipal } from "../core/reviews/principals.js";
 import type { ReviewFacts } from "../core/reviews/types.js";
@@ -124,7 +123,10 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
     ...(codeownersErrors ? [codeownersErrors] : []),
   ];
   const verdict = combineVerdict(snapshot.headSha, digest, rules, { factsHeadShas: [snapshot.headSha] });
-  const approvers = countingApprovers(facts, branch.reviews).approvers.map((a) => a.login.toLowerCase());
+  // The record names exactly the approvals the rules counted (after the last-push rule).
+  const approvers = effectiveApprovers(facts, branch.reviews).approverSet.approvers.map((a) =>
+    a.login.toLowerCase(),
+  );
   const decision: Decision = {
     version: 1,
     repository: `${target.repo.owner}/${target.repo.repo}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateReviews } from "./evaluate.js";
+import { effectiveApprovers, evaluateReviews } from "./evaluate.js";
 import type { EvaluateReviewsInput } from "./evaluate.js";
 import { combineVerdict } from "../verdict/combine.js";
 import type { Verdict } from "../verdict/types.js";
@@ -266,5 +266,22 @@ describe("evaluateReviews scenarios", () => {
     const v = verdict(input({ facts: withReviews([review("alice", "APPROVED")]), reviews: policy() }));
     expect(v.status).toBe("pass");
     expect(v.rules.map((r) => r.id)).toEqual(["approvals", "sensitive-paths"]);
+  });
+});
+
+describe("effectiveApprovers", () => {
+  it("drops the last pusher's approval, so records never name an approval the rules discarded", () => {
+    const facts = withReviews([review("bob", "APPROVED"), review("olivia", "APPROVED")]);
+    const pushedByBob = { ...facts, lastPusher: "bob" };
+    const strict = { ...input({ facts: pushedByBob }).reviews, requireLastPushApproval: true };
+    expect(effectiveApprovers(pushedByBob, strict).approverSet.approvers.map((a) => a.login)).toEqual([
+      "olivia",
+    ]);
+    const lax = { ...strict, requireLastPushApproval: false };
+    expect(
+      effectiveApprovers(pushedByBob, lax)
+        .approverSet.approvers.map((a) => a.login)
+        .sort(),
+    ).toEqual(["bob", "olivia"]);
   });
 });

@@ -10,7 +10,7 @@ import type { CodeownersMatcher } from "../codeowners/types.js";
 import type { PathRule, Principal, ReviewPolicy } from "../policy/types.js";
 import { factsError } from "../verdict/combine.js";
 import type { RuleResult } from "../verdict/types.js";
-import { countingApprovers } from "./approvers.js";
+import { countingApprovers, type ApproverSet } from "./approvers.js";
 import type { PatternMatcher } from "./pattern.js";
 import { matchesPattern as defaultMatchesPattern } from "./pattern.js";
 import { TeamDirectory } from "./principals.js";
@@ -33,6 +33,21 @@ export interface EvaluateReviewsInput {
   matchesPattern?: PatternMatcher;
 }
 
+/**
+ * The approvals that count for every rule: counting approvers (invariant 3) minus the last
+ * pusher's when the policy requires approval of the most recent push. Records name exactly these.
+ */
+export function effectiveApprovers(
+  facts: ReviewFacts,
+  policy: ReviewPolicy,
+): { approverSet: ApproverSet; lastPush: RuleResult | null } {
+  // The last-push rule runs first: it removes the last pusher's approval for every other rule.
+  const approverSet = countingApprovers(facts, policy);
+  if (!policy.requireLastPushApproval) return { approverSet, lastPush: null };
+  const outcome = applyLastPushRule(approverSet, facts);
+  return { approverSet: outcome.approvers, lastPush: outcome.result };
+}
+
 export function evaluateReviews(input: EvaluateReviewsInput): RuleResult[] {
   const problem = factsProblem(input.facts);
   if (problem) return [factsError(problem)];
@@ -41,14 +56,7 @@ export function evaluateReviews(input: EvaluateReviewsInput): RuleResult[] {
   const matchesPattern = input.matchesPattern ?? defaultMatchesPattern;
   const teams = new TeamDirectory(facts.teamMembers);
 
-  // The last-push rule runs first: it removes the last pusher's approval for every other rule.
-  let approverSet = countingApprovers(facts, policy);
-  let lastPush: RuleResult | null = null;
-  if (policy.requireLastPushApproval) {
-    const outcome = applyLastPushRule(approverSet, facts);
-    approverSet = outcome.approvers;
-    lastPush = outcome.result;
-  }
+  const { approverSet, lastPush } = effectiveApprovers(facts, policy);
   const approvers = approverSet.approvers;
 
   const results: RuleResult[] = [
