@@ -45,15 +45,18 @@ async function countAppRequests(
   for (const d of produced) sandbox.webhooks.redeliver(d.id);
   await h.settle();
   const redelivered = sandbox.webhooks.deliveries().slice(first + produced.length);
-  const failed = redelivered.filter((d) => d.status_code !== 202 && d.status_code !== 200);
+  // Probot answers 202 "still processing" when a handler outlives its 9 s webhook timeout and
+  // carries on; on a loaded machine the sandbox's own 10 s delivery timeout can fire first. Either
+  // way the server has the event and is working on it: wait until it has been quiet for a while.
+  const stillProcessing = (d: (typeof redelivered)[number]) =>
+    d.status_code === 202 || (d.status_code === null && /timeout/i.test(d.status));
+  const failed = redelivered.filter((d) => d.status_code !== 200 && !stillProcessing(d));
   if (failed.length > 0) {
     throw new Error(
       `${scenario}: the server did not accept ${failed.map((d) => `${d.event} (${d.status})`).join(", ")}`,
     );
   }
-  // Probot answers 202 "still processing" when a handler outlives its 9 s webhook timeout and
-  // carries on: then wait until the app has been quiet for a while.
-  if (redelivered.some((d) => d.status_code === 202)) await quiet(h);
+  if (redelivered.some(stillProcessing)) await quiet(h);
   const ms = performance.now() - started;
   return {
     scenario,

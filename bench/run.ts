@@ -5,11 +5,18 @@
  */
 import { benchApiRequests } from "./api-requests.bench.js";
 import { benchCodeowners } from "./codeowners.bench.js";
+import { benchEvaluate } from "./evaluate.bench.js";
+import { benchPolicy } from "./policy.bench.js";
+import { benchSignatures } from "./signatures.bench.js";
 import type { BenchResult } from "./result.js";
 
 /** Add a module here to have it run. */
 const MODULES: { name: string; run: () => Promise<BenchResult[]> }[] = [
   { name: "codeowners", run: benchCodeowners },
+  { name: "policy", run: benchPolicy },
+  { name: "evaluate", run: benchEvaluate },
+  { name: "signatures", run: benchSignatures },
+  // Last: it starts the sandbox and the server, whose sockets and git processes would load the CPU benches.
   { name: "api-requests", run: benchApiRequests },
 ];
 
@@ -32,7 +39,15 @@ async function main(argv: string[]): Promise<number> {
   const results: BenchResult[] = [];
   for (const module of MODULES) {
     if (!json) process.stderr.write(`running ${module.name}...\n`);
-    results.push(...(await module.run()));
+    try {
+      results.push(...(await module.run()));
+    } catch (error) {
+      // A module that cannot measure is a failed result, not a crash: --json stays one document.
+      process.stderr.write(
+        `bench ${module.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      results.push({ name: `${module.name}.failed`, value: 1, unit: "errors", target: 0, ok: false });
+    }
   }
   // The contract's fields only (DESIGN.md §6): ok already says which way the target points.
   const contract = results.map(({ name, value, unit, target, ok }) => ({ name, value, unit, target, ok }));
