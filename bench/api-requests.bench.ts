@@ -241,7 +241,7 @@ export async function measureApiRequests(options: { wide?: boolean } = {}): Prom
     // A feature branch is pushed: the app must learn that the branch is not governed.
     const smallDir = await h.clone(alice);
     await h.t.git(smallDir, ["checkout", "-q", "-b", "bump-prod", "origin/main"]);
-    const smallHead = await h.commit(smallDir, alice, { "clusters/prod/app.yaml": "replicas: 3\n" }, "bump");
+    let smallHead = await h.commit(smallDir, alice, { "clusters/prod/app.yaml": "replicas: 3\n" }, "bump");
     await measure("push_feature_branch", () => push(h, smallDir, "bump-prod"));
 
     // (a) The 1-file PR is opened: the first evaluation against this base commit.
@@ -250,6 +250,11 @@ export async function measureApiRequests(options: { wide?: boolean } = {}): Prom
       smallNumber = await openPull(alice, "bump-prod");
     });
     await expectCheck(h, "open_1_file_pr", smallHead, "failure");
+
+    // The author pushes a fix to the open PR (push + pull_request.synchronize): a new head.
+    smallHead = await h.commit(smallDir, alice, { "clusters/prod/app.yaml": "replicas: 4\n" }, "fix");
+    await measure("synchronize_1_file_pr", () => push(h, smallDir, "bump-prod"));
+    await expectCheck(h, "synchronize_1_file_pr", smallHead, "failure");
 
     // (b) The code owner approves the same head: a re-evaluation, with the base's data cached.
     await measure("review_1_file_pr", () => approve(bob, smallNumber));
@@ -305,6 +310,7 @@ export async function measureApiRequests(options: { wide?: boolean } = {}): Prom
 export const API_TARGETS: Record<string, number> = {
   push_feature_branch: 2,
   open_1_file_pr: 15,
+  synchronize_1_file_pr: 15,
   review_1_file_pr: 10,
   merge_and_record: 20,
   open_100_file_20_commit_pr: 15,
