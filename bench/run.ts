@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --json]`: runs every benchmark module, prints a table (or, with --json, the
- * contract document `{"results":[{"name","value","unit","target","ok"}]}`), and exits 1 if any
- * result misses its target. Benchmarks live here, never in the test suite (no timing assertions).
+ * `npm run bench [-- --json] [--only a,b]`: runs every benchmark module (or the named ones),
+ * prints a table (or, with --json, the contract document
+ * `{"results":[{"name","value","unit","target","ok"}]}`), and exits 1 if any result misses its
+ * target. Benchmarks live here, never in the test suite (no timing assertions).
  */
 import { benchApiRequests } from "./api-requests.bench.js";
 import { benchCodeowners } from "./codeowners.bench.js";
@@ -36,8 +37,18 @@ function table(results: BenchResult[]): string {
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
+  // `--only signatures,policy`: run some modules (e.g. skip the slower API-request scenarios).
+  const onlyAt = argv.indexOf("--only");
+  const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter((n) => n !== "") : null;
+  const unknown = (only ?? []).filter((n) => !MODULES.some((m) => m.name === n));
+  if (only !== null && (only.length === 0 || unknown.length > 0)) {
+    process.stderr.write(
+      `--only takes a comma-separated list of: ${MODULES.map((m) => m.name).join(", ")}\n`,
+    );
+    return 2;
+  }
   const results: BenchResult[] = [];
-  for (const module of MODULES) {
+  for (const module of MODULES.filter((m) => only === null || only.includes(m.name))) {
     if (!json) process.stderr.write(`running ${module.name}...\n`);
     try {
       results.push(...(await module.run()));
