@@ -221,6 +221,24 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     await second.close();
   });
 
+  it("enforces the primary rate limit per credential with GitHub's 403 and reports it in /rate_limit", async () => {
+    const limited = await startSandbox({ dir: `${t.root}/limited`, rateLimit: 3 });
+    try {
+      const get = (path: string) =>
+        fetch(`${limited.apiUrl}${path}`, { headers: { authorization: `token ${limited.adminToken}` } });
+      for (let i = 0; i < 3; i++) expect((await get("/user")).status).toBe(200);
+      const over = await get("/user");
+      expect(over.status).toBe(403);
+      expect(over.headers.get("x-ratelimit-remaining")).toBe("0");
+      expect(((await over.json()) as { message: string }).message).toMatch(/^API rate limit exceeded/);
+      const anonymous = await fetch(`${limited.apiUrl}/rate_limit`);
+      const body = (await anonymous.json()) as { rate: { limit: number; used: number } };
+      expect(body.rate.limit).toBe(60);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("rejects malformed JSON with 400 and wrong types with 422", async () => {
     const bad = await fetch(`${t.sandbox.apiUrl}/admin/users`, {
       method: "POST",
