@@ -246,6 +246,56 @@ describe("sandbox: Git Database API, contents, compare", () => {
     ]);
   });
 
+  it("two replicas racing to fast-forward the same ref: exactly one wins", async () => {
+    const tree = (
+      await alice.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        owner: OWNER,
+        repo: REPO,
+        commit_sha: mainSha,
+      })
+    ).data.tree.sha;
+    const mk = async (parents: string[], message: string) =>
+      (
+        await alice.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+          owner: OWNER,
+          repo: REPO,
+          message,
+          tree,
+          parents,
+        })
+      ).data.sha;
+    const base = await mk([mainSha], "base");
+    await alice.octokit.request("POST /repos/{owner}/{repo}/git/refs", {
+      owner: OWNER,
+      repo: REPO,
+      ref: "refs/heads/race",
+      sha: base,
+    });
+    const candidates = await Promise.all(Array.from({ length: 6 }, (_, i) => mk([base], `replica ${i}`)));
+    const results = await Promise.all(
+      candidates.map((sha) =>
+        settle(
+          alice.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+            owner: OWNER,
+            repo: REPO,
+            ref: "heads/race",
+            sha,
+            force: false,
+          }),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 422)).toHaveLength(5);
+    const winner = candidates[results.findIndex((r) => r.status === 200)];
+    const ref = await alice.octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+      owner: OWNER,
+      repo: REPO,
+      ref: "heads/race",
+    });
+    expect(ref.data.object.sha).toBe(winner);
+  });
+
   it("contents: file (base64), directory listing, 404; branches; compare", async () => {
     const file = await alice.octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
       owner: OWNER,

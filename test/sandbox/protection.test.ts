@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Octokit } from "@octokit/rest";
+import * as openpgp from "openpgp";
 import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
 
 const OWNER = "acme";
@@ -436,6 +437,84 @@ describe("sandbox: branch protection, rulesets, checks, statuses", () => {
       "created",
       "deleted",
     ]);
+  });
+
+  it("required signatures: unsigned pushes refused; commits signed by a registered key accepted", async () => {
+    await repoWithWriters("signed");
+    await protect("signed", { enforce_admins: true });
+    await alice.octokit.request(
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures",
+      { owner: OWNER, repo: "signed", branch: "main" },
+    );
+    const dir = await t.clone(OWNER, "signed", alice.token);
+    await t.commit(dir, { "u.txt": "1\n" }, "unsigned");
+    const refused = await t.push(dir, "HEAD:refs/heads/main");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("Commits must have verified signatures.");
+
+    const key = await openpgp.generateKey({
+      type: "ecc",
+      curve: "ed25519Legacy",
+      userIDs: [{ name: "Alice", email: alice.email }],
+      format: "armored",
+    });
+    await alice.octokit.request("POST /user/gpg_keys", { armored_public_key: key.publicKey });
+    const main = (
+      await alice.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        owner: OWNER,
+        repo: "signed",
+        commit_sha: (await t.git(dir, ["rev-parse", "origin/main"])).stdout.trim(),
+      })
+    ).data;
+    const who = { name: "Alice", email: alice.email, date: "2024-01-01T00:00:00Z" };
+    const payload = `tree ${main.tree.sha}\nparent ${main.sha}\nauthor Alice <${alice.email}> 1704067200 +0000\ncommitter Alice <${alice.email}> 1704067200 +0000\n\nsigned`;
+    const signature = await openpgp.sign({
+      message: await openpgp.createMessage({ binary: Buffer.from(payload) }),
+      signingKeys: await openpgp.readPrivateKey({ armoredKey: key.privateKey }),
+      detached: true,
+      format: "armored",
+    });
+    const signed = await alice.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+      owner: OWNER,
+      repo: "signed",
+      message: "signed",
+      tree: main.tree.sha,
+      parents: [main.sha],
+      author: who,
+      committer: who,
+      signature,
+    });
+    expect(signed.data.verification.verified).toBe(true);
+    const moved = await alice.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+      owner: OWNER,
+      repo: "signed",
+      ref: "heads/main",
+      sha: signed.data.sha,
+    });
+    expect(moved.data.object.sha).toBe(signed.data.sha);
+    const forged = await alice.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+      owner: OWNER,
+      repo: "signed",
+      message: "signed",
+      tree: main.tree.sha,
+      parents: [signed.data.sha],
+      author: who,
+      committer: who,
+      signature,
+    });
+    expect(forged.data.verification).toMatchObject({ verified: false, reason: "invalid" });
+    const refusedApi = await settle(
+      alice.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+        owner: OWNER,
+        repo: "signed",
+        ref: "heads/main",
+        sha: forged.data.sha,
+      }),
+    );
+    expect(refusedApi.status).toBe(422);
+    expect((refusedApi.data as { message: string }).message).toContain(
+      "Commits must have verified signatures.",
+    );
   });
 
   it("check_run rerequested webhook; combined status", async () => {

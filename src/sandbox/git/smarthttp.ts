@@ -15,7 +15,7 @@ import { afterRefUpdates, type RefUpdate } from "../pushes.js";
 /**
  * The pre-receive hook, run by git receive-pack inside the quarantine (so the pushed objects
  * are visible to it but not yet to anyone else). It describes each proposed update (fast-forward
- * or not, the new commits and whether each carries a signature) and asks the sandbox over HTTP;
+ * or not, the new commits with their raw text, so the sandbox can verify signatures) and asks the sandbox over HTTP;
  * a refusal makes receive-pack reject the push, and the sandbox's reasons reach the pusher as
  * `remote:` lines, as with GitHub's GH006/GH013 errors.
  */
@@ -38,7 +38,7 @@ const updates = lines.map((line) => {
       const raw = git(["cat-file", "commit", sha]);
       const header = raw.slice(0, raw.indexOf("\n\n"));
       const parents = (header.match(/^parent /gm) || []).length;
-      commits.push({ sha, signed: /^gpgsig /m.test(header), parents });
+      commits.push({ sha, raw, parents });
     }
   }
   return { ref, before, after, fastForward, commits };
@@ -147,6 +147,7 @@ export class GitSmartHttp {
         `Permission to ${repo.owner}/${repo.name}.git denied to ${this.core.actingUser(actor).login}.`,
       );
     }
+    this.core.instrumentation.record(`GIT ${req.method ?? "GET"} ${service}`);
     const canonical = `/${repo.owner}/${repo.name}.git${rest}`;
     if (!(isPush && req.method === "POST")) {
       await this.runBackend(req, res, canonical, query, actor, {});

@@ -4,6 +4,8 @@ import type { Actor } from "../auth/actor.js";
 import type { PullRecord, RepoRecord, RepoRole, RulesetRecord } from "../state/types.js";
 import { ZERO_SHA } from "../git/repo.js";
 import { rulesFor } from "./rulesets.js";
+import { parseCommit } from "../git/objects.js";
+import { commitVerification } from "../signing/known.js";
 import { missingChecks, reviewSummary, type RequiredCheck } from "./requirements.js";
 
 /** One ref update a push proposes, as the pre-receive hook describes it. */
@@ -12,8 +14,16 @@ export interface ProposedUpdate {
   before: string;
   after: string;
   fastForward: boolean;
-  /** Commits the update introduces (not reachable from any ref), with signature presence. */
-  commits: { sha: string; signed: boolean; parents: number }[];
+  /** Commits the update introduces (not reachable from any ref), with their raw text. */
+  commits: { sha: string; raw: string; parents: number }[];
+}
+
+/** Does any introduced commit lack a signature GitHub would badge "verified"? */
+async function hasUnverifiedCommit(core: SandboxCore, commits: ProposedUpdate["commits"]): Promise<boolean> {
+  for (const c of commits) {
+    if (!(await commitVerification(core, c.sha, parseCommit(c.raw))).verified) return true;
+  }
+  return false;
 }
 
 /** Ruleset RepositoryRole ids → roles (GitHub: 2 maintain, 4 write, 5 admin). */
@@ -111,7 +121,7 @@ function checksFromRule(parameters: Record<string, unknown> | undefined): {
  * The reasons a push (git or API ref update) to a branch is refused: branch protection (GH006)
  * and active rulesets (GH013). Empty = allowed. Enforced: deletion, force push, lock,
  * push restrictions, "changes through a pull request", required checks on the new head,
- * signatures present on new commits (not their validity), linear history, ruleset
+ * verified signatures on new commits (the sandbox's badge: web-flow or registered GPG keys), linear history, ruleset
  * creation/update/deletion/non_fast_forward; with admin and bypass-actor exemptions.
  */
 export async function checkPush(
@@ -141,7 +151,7 @@ export async function checkPush(
         for (const context of missingChecks(core, repo, update.after, p.required_status_checks.checks))
           protectionErrors.push(`Required status check "${context}" is expected.`);
       }
-      if (p.required_signatures && update.commits.some((c) => !c.signed))
+      if (p.required_signatures && (await hasUnverifiedCommit(core, update.commits)))
         protectionErrors.push("Commits must have verified signatures.");
       if (p.required_linear_history && update.commits.some((c) => c.parents > 1))
         protectionErrors.push("This branch must not contain merge commits.");
@@ -178,7 +188,7 @@ export async function checkPush(
             rulesetErrors.push(`Required status check "${context}" is expected.`);
         break;
       case "required_signatures":
-        if (update.commits.some((c) => !c.signed))
+        if (await hasUnverifiedCommit(core, update.commits))
           rulesetErrors.push("Commits must have verified signatures.");
         break;
       case "required_linear_history":
