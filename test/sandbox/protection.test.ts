@@ -517,6 +517,68 @@ describe("sandbox: branch protection, rulesets, checks, statuses", () => {
     );
   });
 
+  it("require_code_owner_reviews: an approval from a code owner (team member) is needed", async () => {
+    await repoWithWriters("owned");
+    const dave = await t.createUser("dave");
+    await alice.octokit.request("POST /orgs/{org}/teams", { org: OWNER, name: "platform" });
+    await alice.octokit.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+      org: OWNER,
+      team_slug: "platform",
+      username: "dave",
+    });
+    await alice.octokit.request("PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}", {
+      org: OWNER,
+      team_slug: "platform",
+      owner: OWNER,
+      repo: "owned",
+      permission: "push",
+    });
+    const setup = await t.clone(OWNER, "owned", alice.token);
+    await t.commit(
+      setup,
+      { ".github/CODEOWNERS": "# owners\n*.md @alice\n/app/ @acme/platform\n" },
+      "codeowners",
+    );
+    expect((await t.push(setup, "HEAD:refs/heads/main")).code).toBe(0);
+    await protect("owned", {
+      enforce_admins: true,
+      required_pull_request_reviews: { required_approving_review_count: 1, require_code_owner_reviews: true },
+    });
+    const p = await t.openPullRequest({
+      owner: OWNER,
+      repo: "owned",
+      user: bob,
+      branch: "app-change",
+      files: { "app/deploy.yaml": "replicas: 3\n" },
+    });
+    await carol.octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+      owner: OWNER,
+      repo: "owned",
+      pull_number: p.number,
+      event: "APPROVE",
+    });
+    const merge = () =>
+      settle(
+        bob.octokit.request("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", {
+          owner: OWNER,
+          repo: "owned",
+          pull_number: p.number,
+        }),
+      );
+    const blocked = await merge();
+    expect(blocked.status).toBe(405);
+    expect((blocked.data as { message: string }).message).toContain(
+      "Waiting on code owner review from the owners of app/deploy.yaml",
+    );
+    await dave.octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+      owner: OWNER,
+      repo: "owned",
+      pull_number: p.number,
+      event: "APPROVE",
+    });
+    expect((await merge()).status).toBe(200);
+  });
+
   it("check_run rerequested webhook; combined status", async () => {
     await repoWithWriters("checks");
     const sha = (

@@ -6,6 +6,7 @@ import { ZERO_SHA } from "../git/repo.js";
 import { rulesFor } from "./rulesets.js";
 import { parseCommit } from "../git/objects.js";
 import { commitVerification } from "../signing/known.js";
+import { filesMissingOwnerApproval } from "./codeowners.js";
 import { missingChecks, reviewSummary, type RequiredCheck } from "./requirements.js";
 
 /** One ref update a push proposes, as the pre-receive hook describes it. */
@@ -217,7 +218,7 @@ export async function checkPush(
  * require_last_push_approval the last pusher's approval does not count), changes requested,
  * required checks on the head, strict up-to-dateness, linear history vs merge commits,
  * required signatures (PR commits must carry a verified badge; rebase merges are refused
- * because they cannot be signed). Not enforced: code-owner reviews, conversation resolution.
+ * because they cannot be signed). Code-owner approval uses a simplified CODEOWNERS (codeowners.ts). Not enforced: conversation resolution.
  */
 export async function checkMerge(
   core: SandboxCore,
@@ -231,6 +232,15 @@ export async function checkMerge(
   const reasons: string[] = [];
   const summary = reviewSummary(core, repo, pr, author);
   const approvalsExcludingLastPusher = summary.approvers.filter((a) => a !== pr.last_pusher).length;
+  let ownerCheck: Promise<string[]> | undefined;
+  const requireCodeOwners = async (where: string[]) => {
+    ownerCheck ??= filesMissingOwnerApproval(core, repo, pr, context.baseSha, summary.approvers);
+    const missing = await ownerCheck;
+    if (missing.length > 0)
+      where.push(
+        `Waiting on code owner review from the owners of ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}.`,
+      );
+  };
   const requireReviews = (count: number, lastPush: boolean, where: string[]) => {
     const approvals = lastPush ? approvalsExcludingLastPusher : summary.approvers.length;
     if (approvals < count)
@@ -260,6 +270,7 @@ export async function checkMerge(
       const r = p.required_pull_request_reviews;
       if (r !== null)
         requireReviews(r.required_approving_review_count, r.require_last_push_approval, reasons);
+      if (r?.require_code_owner_reviews === true) await requireCodeOwners(reasons);
       if (p.required_status_checks !== null)
         requireChecks(p.required_status_checks.checks, p.required_status_checks.strict, reasons);
       if (p.required_signatures && context.unverifiedCommits > 0)
@@ -278,6 +289,7 @@ export async function checkMerge(
           params.require_last_push_approval === true,
           reasons,
         );
+        if (params.require_code_owner_review === true) await requireCodeOwners(reasons);
         break;
       case "required_status_checks": {
         const { checks, strict } = checksFromRule(params);
