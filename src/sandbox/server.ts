@@ -29,6 +29,11 @@ export interface SandboxOptions {
   rateLimit?: number;
   /** The pre-registered app's slug (its bot is `<slug>[bot]`). */
   appSlug?: string;
+  /**
+   * 0 (default): state.json is rewritten after every mutating request. Above 0: at most once per
+   * this many ms (large benchmark states; a SIGKILL may lose the last interval), and on close.
+   */
+  persistDebounceMs?: number;
 }
 
 export interface Sandbox {
@@ -86,14 +91,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const dir = resolve(options.dir);
   mkdirSync(join(dir, "repos"), { recursive: true });
   const appKey = loadOrCreateAppKey(dir);
-  const store = new StateStore(dir, () => ({
-    id: 1,
-    slug: options.appSlug ?? "pullgate",
-    name: options.appSlug ?? "pullgate",
-    webhookSecret: randomBytes(20).toString("hex"),
-    owner: "admin",
-    created_at: isoNow(),
-  }));
+  const store = new StateStore(
+    dir,
+    () => ({
+      id: 1,
+      slug: options.appSlug ?? "pullgate",
+      name: options.appSlug ?? "pullgate",
+      webhookSecret: randomBytes(20).toString("hex"),
+      owner: "admin",
+      created_at: isoNow(),
+    }),
+    options.persistDebounceMs ?? 0,
+  );
   const webflow = await WebFlowKey.loadOrCreate(dir);
   const instrumentation = new Instrumentation();
   let webhookUrl = options.appWebhookUrl;
@@ -299,7 +308,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       console.error(`sandbox: ${match.template} failed`, error);
       return sendJson(res, 500, { message: "Server Error" }, headers);
     } finally {
-      if (method !== "GET" && method !== "HEAD") store.persist();
+      if (method !== "GET" && method !== "HEAD") store.changed();
     }
     if (response.raw !== undefined) {
       res.writeHead(response.status, { ...headers, ...(response.headers ?? {}) });
@@ -340,7 +349,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await closed;
       await webhooks.idle();
       core.closeGit();
-      store.persist();
+      store.flush();
     },
   };
   return sandbox;

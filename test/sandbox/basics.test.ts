@@ -219,6 +219,21 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     });
     expect(user.status).toBe(200);
     await second.close();
+
+    // Debounced persistence still writes everything on close.
+    const debounced = await startSandbox({ dir, persistDebounceMs: 60_000 });
+    await fetch(`${debounced.apiUrl}/admin/users`, {
+      method: "POST",
+      headers: { authorization: `token ${debounced.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ login: "late", email: "l@x" }),
+    });
+    await debounced.close();
+    const third = await startSandbox({ dir });
+    const late = await fetch(`${third.apiUrl}/users/late`, {
+      headers: { authorization: `token ${third.adminToken}` },
+    });
+    expect(late.status).toBe(200);
+    await third.close();
   });
 
   it("enforces the primary rate limit per credential with GitHub's 403 and reports it in /rate_limit", async () => {

@@ -182,7 +182,7 @@ export class GitSmartHttp {
         if (updates.length > 0) {
           repo.pushed_at = this.core.now();
           await afterRefUpdates(this.core, repo, updates, this.core.actingUser(pusher));
-          this.core.store.persist();
+          this.core.store.changed();
         }
       });
     } finally {
