@@ -8,13 +8,12 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
   let t: TestSandbox;
   let alice: TestUser;
   let bob: TestUser;
-  let carol: TestUser;
 
   beforeAll(async () => {
     t = await startTestSandbox();
     alice = await t.createUser("alice");
     bob = await t.createUser("bob");
-    carol = await t.createUser("carol");
+    await t.createUser("carol");
     await t.createOrg("acme", "alice");
     await t.createRepo("acme", "deploy");
   });
@@ -179,7 +178,6 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect((await perm("bob")).data).toMatchObject({ permission: "read" });
     const notOwner = await status(bob.octokit.request("POST /orgs/{org}/teams", { org: "acme", name: "x" }));
     expect(notOwner.status).toBe(403);
-    void carol;
   });
 
   it("paginates with Link headers like GitHub", async () => {

@@ -33,6 +33,7 @@ describe("sandbox: branch protection, rulesets, checks, statuses", () => {
       });
   }
 
+  /** PUT protection with GitHub's four required keys defaulted to null; `as never` because the tests send partial nested objects Octokit's types reject. */
   async function protect(repo: string, body: Record<string, unknown>) {
     return alice.octokit.request("PUT /repos/{owner}/{repo}/branches/{branch}/protection", {
       owner: OWNER,
