@@ -122,6 +122,17 @@ export class GitSmartHttp {
       res.end(`${message}\n`);
     };
     if (!isSmart) return deny(403, "Only the smart HTTP protocol is served.");
+    // Counted and faulted like API routes, under `GIT GET git-upload-pack` (ref advertisement),
+    // `GIT POST git-upload-pack` (fetch) and `GIT POST git-receive-pack` (push).
+    const route = `GIT ${req.method ?? "GET"} ${service}`;
+    this.core.instrumentation.record(route);
+    const fault = this.core.instrumentation.take(route);
+    if (fault !== undefined) {
+      if (fault.latencyMs !== undefined) await new Promise((r) => setTimeout(r, fault.latencyMs));
+      if (fault.timeout === true) return; // hang until the client gives up
+      if (fault.status !== undefined) return deny(fault.status, "Injected fault.");
+      if (fault.secondaryRateLimit !== undefined) return deny(429, "Too many requests (injected fault).");
+    }
     let actor: Actor | null;
     try {
       actor = resolveActor(this.core, credentialFromHeader(req.headers.authorization));
@@ -147,7 +158,6 @@ export class GitSmartHttp {
         `Permission to ${repo.owner}/${repo.name}.git denied to ${this.core.actingUser(actor).login}.`,
       );
     }
-    this.core.instrumentation.record(`GIT ${req.method ?? "GET"} ${service}`);
     const canonical = `/${repo.owner}/${repo.name}.git${rest}`;
     if (!(isPush && req.method === "POST")) {
       await this.runBackend(req, res, canonical, query, actor, {});
