@@ -188,6 +188,19 @@ describe("sandbox: issues, comments, PR close/reopen, check suites", () => {
       conclusion: null,
       latest_check_runs_count: 2,
     });
+    await bob.octokit.request("POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", {
+      owner: "acme",
+      repo: "deploy",
+      check_suite_id: Number(a.data.check_suite?.id),
+    });
+    await t.idle();
+    const suiteHooks = t.webhooks.filter((w) => w.event === "check_suite");
+    // The earlier push of "topic" asked the app to run (requested); the button press is "rerequested".
+    expect(suiteHooks.map((w) => w.action)).toEqual(["requested", "rerequested"]);
+    expect(suiteHooks[1]?.payload).toMatchObject({
+      check_suite: { head_sha: sha },
+      sender: { login: "bob" },
+    });
     const all = await bob.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
       owner: "acme",
       repo: "deploy",
