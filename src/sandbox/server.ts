@@ -228,9 +228,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (error instanceof HttpError) return sendJson(res, error.status, error.body(), headers);
       throw error;
     }
-    const limit = rateLimiter.consume(actor?.kind === "app" ? null : (credential ?? null));
+    // Budgets per credential; every JWT of the app shares the app's budget.
+    const limit = rateLimiter.consume(actor?.kind === "app" ? `app:${actor.appId}` : (credential ?? null));
     Object.assign(headers, rateLimitHeaders(limit));
-    if (limit.exceeded && actor?.kind !== "app") {
+    if (limit.exceeded) {
       await readBody(req);
       return sendJson(
         res,
