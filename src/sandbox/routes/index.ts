@@ -31,7 +31,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
     // Reading the rate limit does not count against it on GitHub; here it reports the state after this request.
     const credential = credentialFromHeader(req.headers.authorization);
     const state = control.rateLimiter.peek(
-      req.actor === null || req.actor.kind === "app" ? null : (credential ?? null),
+      req.actor?.kind === "app" ? `app:${req.actor.appId}` : (credential ?? null),
     );
     const core_ = {
       limit: state.limit,
