@@ -62,6 +62,15 @@ describe("sandbox: git smart HTTP", () => {
     expect(retried.code).toBe(0);
   });
 
+  it("the pre-receive callback refuses callers without the hook secret", async () => {
+    const res = await fetch(`${t.sandbox.apiUrl}/sandbox/hooks/pre-receive`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pushId: "x", updates: [] }),
+    });
+    expect(res.status).toBe(403);
+  });
+
   it("auto_init commits are signed by the web-flow key", async () => {
     const dir = await t.clone("acme", "public-repo", alice.token);
     const raw = await t.git(dir, ["cat-file", "commit", "HEAD"]);
