@@ -56,6 +56,8 @@ export interface Sandbox {
   setWebhookUrl(url: string | undefined): void;
   /** Resolves when no webhook is queued or being delivered and no push is being processed. */
   idle(): Promise<void>;
+  /** Writes state.json now (only needed with `persistDebounceMs`). */
+  flush(): void;
   close(): Promise<void>;
 }
 
@@ -78,9 +80,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
+/** API request bodies above this are refused (GitHub's own limits are far lower for JSON). */
+const MAX_API_BODY = 64 * 1024 * 1024;
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_API_BODY) throw new HttpError(413, "Request body too large");
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -250,7 +260,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
     c.instrumentation.record(match.template);
     const fault = c.instrumentation.take(match.template);
-    const raw = await readBody(req);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (error) {
+      if (error instanceof HttpError)
+        return sendJson(res, error.status, error.body(), { ...headers, connection: "close" });
+      throw error;
+    }
     if (fault !== undefined) {
       if (fault.latencyMs !== undefined) await sleep(fault.latencyMs);
       if (fault.timeout === true) return; // hang: the client gives up; close() destroys the socket
@@ -344,6 +361,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       webhookUrl = url;
     },
     idle: () => webhooks.idle(),
+    flush: () => store.flush(),
     close: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const socket of sockets) socket.destroy();
