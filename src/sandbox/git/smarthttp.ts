@@ -11,6 +11,7 @@ import type { RepoRecord } from "../state/types.js";
 import { isolatedGitEnv } from "./runner.js";
 import { checkPush, type ProposedUpdate } from "../protection/enforce.js";
 import { afterRefUpdates, type RefUpdate } from "../pushes.js";
+import { rulesetCoversRepo } from "../protection/rulesets.js";
 
 /**
  * The pre-receive hook, run by git receive-pack inside the quarantine (so the pushed objects
@@ -72,6 +73,7 @@ interface PushContext {
  */
 export class GitSmartHttp {
   private readonly hooksDir: string;
+  private readonly noHooksDir: string;
   private readonly pushes = new Map<string, PushContext>();
 
   constructor(
@@ -79,7 +81,9 @@ export class GitSmartHttp {
     private readonly options: { hookSecret: string; hookUrl: string },
   ) {
     this.hooksDir = join(core.dir, "hooks");
+    this.noHooksDir = join(core.dir, "hooks-none");
     mkdirSync(this.hooksDir, { recursive: true });
+    mkdirSync(this.noHooksDir, { recursive: true });
     writeFileSync(join(this.hooksDir, "pre-receive.cjs"), HOOK_SOURCE);
     const launcher = join(this.hooksDir, "pre-receive");
     writeFileSync(
@@ -87,6 +91,15 @@ export class GitSmartHttp {
       `#!/bin/sh\nexec "${process.execPath}" "${join(this.hooksDir, "pre-receive.cjs")}"\n`,
     );
     chmodSync(launcher, 0o755);
+  }
+
+  /** Could any push to this repository be refused (a protected branch or an active ruleset)? */
+  private hasPushRules(repo: RepoRecord): boolean {
+    const prefix = `${repo.owner}/${repo.name}:`;
+    if (Object.keys(this.core.state.protections).some((k) => k.startsWith(prefix))) return true;
+    return Object.values(this.core.state.rulesets).some(
+      (r) => r.enforcement === "active" && rulesetCoversRepo(r, repo),
+    );
   }
 
   /** Called by the hook (over HTTP): may these updates happen? */
@@ -178,6 +191,8 @@ export class GitSmartHttp {
             SANDBOX_PUSH_ID: pushId,
             SANDBOX_HOOK_URL: this.options.hookUrl,
             SANDBOX_HOOK_SECRET: this.options.hookSecret,
+            // No branch protection or ruleset on this repository: skip the hook (a node start per push).
+            ...(this.hasPushRules(repo) ? {} : { GIT_CONFIG_VALUE_0: this.noHooksDir }),
           });
         } finally {
           this.pushes.delete(pushId);
