@@ -35,8 +35,14 @@ const updates = lines.map((line) => {
   const commits = [];
   if (after !== ZERO) {
     const list = git(["rev-list", "--max-count=1000", after, "--not", "--all"]).split("\n").filter(Boolean);
+    // One cat-file for all new commits: "<sha> commit <size>\n<raw>\n" each.
+    const out = list.length === 0 ? Buffer.alloc(0) : execFileSync("git", ["cat-file", "--batch"], { input: list.join("\n") + "\n", maxBuffer: 1 << 28 });
+    let pos = 0;
     for (const sha of list) {
-      const raw = git(["cat-file", "commit", sha]);
+      const newline = out.indexOf(10, pos);
+      const size = Number(out.subarray(pos, newline).toString().split(" ")[2]);
+      const raw = out.subarray(newline + 1, newline + 1 + size).toString("utf8");
+      pos = newline + 1 + size + 1;
       const header = raw.slice(0, raw.indexOf("\n\n"));
       const parents = (header.match(/^parent /gm) || []).length;
       commits.push({ sha, raw, parents });
