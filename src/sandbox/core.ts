@@ -106,16 +106,23 @@ export class SandboxCore {
   // ---- lookups ---------------------------------------------------------------------------------
 
   user(login: string): UserRecord | undefined {
+    const exact = Object.hasOwn(this.state.users, login) ? this.state.users[login] : undefined;
+    if (exact !== undefined) return exact;
     const key = Object.keys(this.state.users).find((k) => k.toLowerCase() === login.toLowerCase());
     return key === undefined ? undefined : this.state.users[key];
   }
 
   org(login: string): OrgRecord | undefined {
+    const exact = Object.hasOwn(this.state.orgs, login) ? this.state.orgs[login] : undefined;
+    if (exact !== undefined) return exact;
     const key = Object.keys(this.state.orgs).find((k) => k.toLowerCase() === login.toLowerCase());
     return key === undefined ? undefined : this.state.orgs[key];
   }
 
   repo(owner: string, name: string): RepoRecord | undefined {
+    const exactKey = `${owner}/${name}`;
+    const exact = Object.hasOwn(this.state.repos, exactKey) ? this.state.repos[exactKey] : undefined;
+    if (exact !== undefined) return exact;
     const wanted = `${owner}/${name}`.toLowerCase();
     const key = Object.keys(this.state.repos).find((k) => k.toLowerCase() === wanted);
     return key === undefined ? undefined : this.state.repos[key];

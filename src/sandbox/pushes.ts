@@ -3,6 +3,7 @@ import { ZERO_SHA } from "./git/repo.js";
 import { gitDateToIso } from "./git/objects.js";
 import type { RepoRecord, UserRecord } from "./state/types.js";
 import { headMoved } from "./pulls/lifecycle.js";
+import { suiteFor, suiteJson } from "./routes/checks.js";
 
 /** A ref that changed: null = did not exist (before) / was deleted (after). */
 export interface RefUpdate {
@@ -129,6 +130,14 @@ export async function afterRefUpdates(
     );
     if (update.ref.startsWith("refs/heads/") && update.after !== null) {
       const branch = update.ref.slice("refs/heads/".length);
+      // GitHub creates a check suite for the pushed head for each app with checks permission and asks it to run.
+      const suite = suiteFor(core, repo, update.after, core.state.app.id);
+      suite.head_branch ??= branch;
+      core.emit(
+        "check_suite",
+        { action: "requested", check_suite: suiteJson(core, repo, suite) },
+        { repo, sender },
+      );
       for (const pr of Object.values(core.state.pulls)) {
         if (pr.repo !== `${repo.owner}/${repo.name}` || pr.head_ref !== branch || pr.merged) continue;
         const issue = core.state.issues[`${pr.repo}#${pr.number}`];

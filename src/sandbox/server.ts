@@ -29,6 +29,11 @@ export interface SandboxOptions {
   rateLimit?: number;
   /** The pre-registered app's slug (its bot is `<slug>[bot]`). */
   appSlug?: string;
+  /**
+   * 0 (default): state.json is rewritten after every mutating request. Above 0: at most once per
+   * this many ms (large benchmark states; a SIGKILL may lose the last interval), and on close.
+   */
+  persistDebounceMs?: number;
 }
 
 export interface Sandbox {
@@ -51,6 +56,8 @@ export interface Sandbox {
   setWebhookUrl(url: string | undefined): void;
   /** Resolves when no webhook is queued or being delivered and no push is being processed. */
   idle(): Promise<void>;
+  /** Writes state.json now (only needed with `persistDebounceMs`). */
+  flush(): void;
   close(): Promise<void>;
 }
 
@@ -73,9 +80,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
+/** API request bodies above this are refused (GitHub's own limits are far lower for JSON). */
+const MAX_API_BODY = 64 * 1024 * 1024;
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_API_BODY) throw new HttpError(413, "Request body too large");
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -86,14 +101,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const dir = resolve(options.dir);
   mkdirSync(join(dir, "repos"), { recursive: true });
   const appKey = loadOrCreateAppKey(dir);
-  const store = new StateStore(dir, () => ({
-    id: 1,
-    slug: options.appSlug ?? "pullgate",
-    name: options.appSlug ?? "pullgate",
-    webhookSecret: randomBytes(20).toString("hex"),
-    owner: "admin",
-    created_at: isoNow(),
-  }));
+  const store = new StateStore(
+    dir,
+    () => ({
+      id: 1,
+      slug: options.appSlug ?? "pullgate",
+      name: options.appSlug ?? "pullgate",
+      webhookSecret: randomBytes(20).toString("hex"),
+      owner: "admin",
+      created_at: isoNow(),
+    }),
+    options.persistDebounceMs ?? 0,
+  );
   const webflow = await WebFlowKey.loadOrCreate(dir);
   const instrumentation = new Instrumentation();
   let webhookUrl = options.appWebhookUrl;
@@ -219,9 +238,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (error instanceof HttpError) return sendJson(res, error.status, error.body(), headers);
       throw error;
     }
-    const limit = rateLimiter.consume(actor?.kind === "app" ? null : (credential ?? null));
+    // Budgets per credential; every JWT of the app shares the app's budget.
+    const limit = rateLimiter.consume(actor?.kind === "app" ? `app:${actor.appId}` : (credential ?? null));
     Object.assign(headers, rateLimitHeaders(limit));
-    if (limit.exceeded && actor?.kind !== "app") {
+    if (limit.exceeded) {
       await readBody(req);
       return sendJson(
         res,
@@ -240,7 +260,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
     c.instrumentation.record(match.template);
     const fault = c.instrumentation.take(match.template);
-    const raw = await readBody(req);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (error) {
+      if (error instanceof HttpError)
+        return sendJson(res, error.status, error.body(), { ...headers, connection: "close" });
+      throw error;
+    }
     if (fault !== undefined) {
       if (fault.latencyMs !== undefined) await sleep(fault.latencyMs);
       if (fault.timeout === true) return; // hang: the client gives up; close() destroys the socket
@@ -299,7 +326,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       console.error(`sandbox: ${match.template} failed`, error);
       return sendJson(res, 500, { message: "Server Error" }, headers);
     } finally {
-      if (method !== "GET" && method !== "HEAD") store.persist();
+      if (method !== "GET" && method !== "HEAD") store.changed();
     }
     if (response.raw !== undefined) {
       res.writeHead(response.status, { ...headers, ...(response.headers ?? {}) });
@@ -334,13 +361,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       webhookUrl = url;
     },
     idle: () => webhooks.idle(),
+    flush: () => store.flush(),
     close: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const socket of sockets) socket.destroy();
       await closed;
       await webhooks.idle();
       core.closeGit();
-      store.persist();
+      store.flush();
     },
   };
   return sandbox;

@@ -67,6 +67,16 @@ export interface TestSandbox {
     extraArgs?: string[],
   ): Promise<string>;
   push(cwd: string, refspec: string, options?: { force?: boolean; remote?: string }): Promise<GitResult>;
+  /** Clones as `user`, commits `files` on a new `branch`, pushes it and opens a PR into `base` (default main). */
+  openPullRequest(options: {
+    owner: string;
+    repo: string;
+    user: TestUser;
+    branch: string;
+    files: Record<string, string>;
+    base?: string;
+    title?: string;
+  }): Promise<{ number: number; headSha: string; dir: string }>;
   close(): Promise<void>;
 }
 
@@ -250,6 +260,25 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
       const args = ["push", "--porcelain", opts.remote ?? "origin", refspec];
       if (opts.force === true) args.splice(1, 0, "--force");
       return harness.git(cwd, args);
+    },
+    async openPullRequest(opts) {
+      const dir = await harness.clone(opts.owner, opts.repo, opts.user.token);
+      const base = opts.base ?? "main";
+      await harness.git(dir, ["checkout", "-q", "-b", opts.branch, `origin/${base}`]);
+      const headSha = await harness.commit(dir, opts.files, opts.title ?? `change on ${opts.branch}`, {
+        name: opts.user.login,
+        email: opts.user.email,
+      });
+      const pushed = await harness.push(dir, `HEAD:refs/heads/${opts.branch}`);
+      if (pushed.code !== 0) throw new Error(`push failed: ${pushed.stderr}`);
+      const { data } = await opts.user.octokit.request("POST /repos/{owner}/{repo}/pulls", {
+        owner: opts.owner,
+        repo: opts.repo,
+        title: opts.title ?? opts.branch,
+        head: opts.branch,
+        base,
+      });
+      return { number: data.number, headSha, dir };
     },
     async close() {
       await sandbox.close();

@@ -8,13 +8,12 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
   let t: TestSandbox;
   let alice: TestUser;
   let bob: TestUser;
-  let carol: TestUser;
 
   beforeAll(async () => {
     t = await startTestSandbox();
     alice = await t.createUser("alice");
     bob = await t.createUser("bob");
-    carol = await t.createUser("carol");
+    await t.createUser("carol");
     await t.createOrg("acme", "alice");
     await t.createRepo("acme", "deploy");
   });
@@ -179,7 +178,6 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect((await perm("bob")).data).toMatchObject({ permission: "read" });
     const notOwner = await status(bob.octokit.request("POST /orgs/{org}/teams", { org: "acme", name: "x" }));
     expect(notOwner.status).toBe(403);
-    void carol;
   });
 
   it("paginates with Link headers like GitHub", async () => {
@@ -219,6 +217,39 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     });
     expect(user.status).toBe(200);
     await second.close();
+
+    // Debounced persistence still writes everything on close.
+    const debounced = await startSandbox({ dir, persistDebounceMs: 60_000 });
+    await fetch(`${debounced.apiUrl}/admin/users`, {
+      method: "POST",
+      headers: { authorization: `token ${debounced.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ login: "late", email: "l@x" }),
+    });
+    await debounced.close();
+    const third = await startSandbox({ dir });
+    const late = await fetch(`${third.apiUrl}/users/late`, {
+      headers: { authorization: `token ${third.adminToken}` },
+    });
+    expect(late.status).toBe(200);
+    await third.close();
+  });
+
+  it("enforces the primary rate limit per credential with GitHub's 403 and reports it in /rate_limit", async () => {
+    const limited = await startSandbox({ dir: `${t.root}/limited`, rateLimit: 3 });
+    try {
+      const get = (path: string) =>
+        fetch(`${limited.apiUrl}${path}`, { headers: { authorization: `token ${limited.adminToken}` } });
+      for (let i = 0; i < 3; i++) expect((await get("/user")).status).toBe(200);
+      const over = await get("/user");
+      expect(over.status).toBe(403);
+      expect(over.headers.get("x-ratelimit-remaining")).toBe("0");
+      expect(((await over.json()) as { message: string }).message).toMatch(/^API rate limit exceeded/);
+      const anonymous = await fetch(`${limited.apiUrl}/rate_limit`);
+      const body = (await anonymous.json()) as { rate: { limit: number; used: number } };
+      expect(body.rate.limit).toBe(60);
+    } finally {
+      await limited.close();
+    }
   });
 
   it("rejects malformed JSON with 400 and wrong types with 422", async () => {

@@ -44,6 +44,33 @@ describe("sandbox: git smart HTTP", () => {
     expect(publicAnon.code).toBe(0);
   });
 
+  it("git routes can be faulted: an injected 502 on fetch fails the clone once", async () => {
+    t.sandbox.instrumentation.setFault("GIT GET git-upload-pack", { status: 502, times: 1 });
+    const failed = await t.git(t.root, [
+      "clone",
+      "--quiet",
+      t.remoteUrl("acme", "public-repo", alice.token),
+      `${t.root}/faulted`,
+    ]);
+    expect(failed.code).not.toBe(0);
+    const retried = await t.git(t.root, [
+      "clone",
+      "--quiet",
+      t.remoteUrl("acme", "public-repo", alice.token),
+      `${t.root}/faulted`,
+    ]);
+    expect(retried.code).toBe(0);
+  });
+
+  it("the pre-receive callback refuses callers without the hook secret", async () => {
+    const res = await fetch(`${t.sandbox.apiUrl}/sandbox/hooks/pre-receive`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pushId: "x", updates: [] }),
+    });
+    expect(res.status).toBe(403);
+  });
+
   it("auto_init commits are signed by the web-flow key", async () => {
     const dir = await t.clone("acme", "public-repo", alice.token);
     const raw = await t.git(dir, ["cat-file", "commit", "HEAD"]);

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -151,6 +151,49 @@ describe("sandbox: Git Database API, contents, compare", () => {
     expect(after.data.commit.verification).toMatchObject({ verified: true, reason: "valid" });
   });
 
+  it("SSH-signed commits are badged valid once the key is registered as the committer's signing key", async () => {
+    const keyDir = mkdtempSync(join(t.root, "ssh-"));
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", join(keyDir, "id")], {
+      stdio: "ignore",
+    });
+    const dir = await t.clone(OWNER, REPO, alice.token);
+    await t.commit(dir, { "ssh.txt": "1\n" }, "ssh signed", { name: "Alice", email: "alice@example.test" });
+    const signed = await t.git(
+      dir,
+      [
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        `user.signingkey=${join(keyDir, "id.pub")}`,
+        "commit",
+        "--amend",
+        "--no-edit",
+        "-S",
+      ],
+      {
+        GIT_AUTHOR_NAME: "Alice",
+        GIT_AUTHOR_EMAIL: "alice@example.test",
+        GIT_COMMITTER_NAME: "Alice",
+        GIT_COMMITTER_EMAIL: "alice@example.test",
+      },
+    );
+    expect(signed.code).toBe(0);
+    const head = (await t.git(dir, ["rev-parse", "HEAD"])).stdout.trim();
+    expect((await t.push(dir, "HEAD:refs/heads/ssh-signed")).code).toBe(0);
+    const get = () =>
+      alice.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+        owner: OWNER,
+        repo: REPO,
+        ref: head,
+      });
+    expect((await get()).data.commit.verification).toMatchObject({ verified: false, reason: "unknown_key" });
+    await alice.octokit.request("POST /user/ssh_signing_keys", {
+      key: readFileSync(join(keyDir, "id.pub"), "utf8"),
+      title: "laptop",
+    });
+    expect((await get()).data.commit.verification).toMatchObject({ verified: true, reason: "valid" });
+  });
+
   it("refs: create, fast-forward only without force (stale parent refused 422), force, delete", async () => {
     const tree = (
       await alice.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
@@ -244,6 +287,56 @@ describe("sandbox: Git Database API, contents, compare", () => {
       [false, false, true],
       [false, true, false],
     ]);
+  });
+
+  it("two replicas racing to fast-forward the same ref: exactly one wins", async () => {
+    const tree = (
+      await alice.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        owner: OWNER,
+        repo: REPO,
+        commit_sha: mainSha,
+      })
+    ).data.tree.sha;
+    const mk = async (parents: string[], message: string) =>
+      (
+        await alice.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+          owner: OWNER,
+          repo: REPO,
+          message,
+          tree,
+          parents,
+        })
+      ).data.sha;
+    const base = await mk([mainSha], "base");
+    await alice.octokit.request("POST /repos/{owner}/{repo}/git/refs", {
+      owner: OWNER,
+      repo: REPO,
+      ref: "refs/heads/race",
+      sha: base,
+    });
+    const candidates = await Promise.all(Array.from({ length: 6 }, (_, i) => mk([base], `replica ${i}`)));
+    const results = await Promise.all(
+      candidates.map((sha) =>
+        settle(
+          alice.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+            owner: OWNER,
+            repo: REPO,
+            ref: "heads/race",
+            sha,
+            force: false,
+          }),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 422)).toHaveLength(5);
+    const winner = candidates[results.findIndex((r) => r.status === 200)];
+    const ref = await alice.octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+      owner: OWNER,
+      repo: REPO,
+      ref: "heads/race",
+    });
+    expect(ref.data.object.sha).toBe(winner);
   });
 
   it("contents: file (base64), directory listing, 404; branches; compare", async () => {

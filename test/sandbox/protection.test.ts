@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Octokit } from "@octokit/rest";
+import * as openpgp from "openpgp";
 import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
 
 const OWNER = "acme";
@@ -32,6 +33,7 @@ describe("sandbox: branch protection, rulesets, checks, statuses", () => {
       });
   }
 
+  /** PUT protection with GitHub's four required keys defaulted to null; `as never` because the tests send partial nested objects Octokit's types reject. */
   async function protect(repo: string, body: Record<string, unknown>) {
     return alice.octokit.request("PUT /repos/{owner}/{repo}/branches/{branch}/protection", {
       owner: OWNER,
@@ -436,6 +438,146 @@ describe("sandbox: branch protection, rulesets, checks, statuses", () => {
       "created",
       "deleted",
     ]);
+  });
+
+  it("required signatures: unsigned pushes refused; commits signed by a registered key accepted", async () => {
+    await repoWithWriters("signed");
+    await protect("signed", { enforce_admins: true });
+    await alice.octokit.request(
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures",
+      { owner: OWNER, repo: "signed", branch: "main" },
+    );
+    const dir = await t.clone(OWNER, "signed", alice.token);
+    await t.commit(dir, { "u.txt": "1\n" }, "unsigned");
+    const refused = await t.push(dir, "HEAD:refs/heads/main");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("Commits must have verified signatures.");
+
+    const key = await openpgp.generateKey({
+      type: "ecc",
+      curve: "ed25519Legacy",
+      userIDs: [{ name: "Alice", email: alice.email }],
+      format: "armored",
+    });
+    await alice.octokit.request("POST /user/gpg_keys", { armored_public_key: key.publicKey });
+    const main = (
+      await alice.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        owner: OWNER,
+        repo: "signed",
+        commit_sha: (await t.git(dir, ["rev-parse", "origin/main"])).stdout.trim(),
+      })
+    ).data;
+    const who = { name: "Alice", email: alice.email, date: "2024-01-01T00:00:00Z" };
+    const payload = `tree ${main.tree.sha}\nparent ${main.sha}\nauthor Alice <${alice.email}> 1704067200 +0000\ncommitter Alice <${alice.email}> 1704067200 +0000\n\nsigned`;
+    const signature = await openpgp.sign({
+      message: await openpgp.createMessage({ binary: Buffer.from(payload) }),
+      signingKeys: await openpgp.readPrivateKey({ armoredKey: key.privateKey }),
+      detached: true,
+      format: "armored",
+    });
+    const signed = await alice.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+      owner: OWNER,
+      repo: "signed",
+      message: "signed",
+      tree: main.tree.sha,
+      parents: [main.sha],
+      author: who,
+      committer: who,
+      signature,
+    });
+    expect(signed.data.verification.verified).toBe(true);
+    const moved = await alice.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+      owner: OWNER,
+      repo: "signed",
+      ref: "heads/main",
+      sha: signed.data.sha,
+    });
+    expect(moved.data.object.sha).toBe(signed.data.sha);
+    const forged = await alice.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+      owner: OWNER,
+      repo: "signed",
+      message: "signed",
+      tree: main.tree.sha,
+      parents: [signed.data.sha],
+      author: who,
+      committer: who,
+      signature,
+    });
+    expect(forged.data.verification).toMatchObject({ verified: false, reason: "invalid" });
+    const refusedApi = await settle(
+      alice.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+        owner: OWNER,
+        repo: "signed",
+        ref: "heads/main",
+        sha: forged.data.sha,
+      }),
+    );
+    expect(refusedApi.status).toBe(422);
+    expect((refusedApi.data as { message: string }).message).toContain(
+      "Commits must have verified signatures.",
+    );
+  });
+
+  it("require_code_owner_reviews: an approval from a code owner (team member) is needed", async () => {
+    await repoWithWriters("owned");
+    const dave = await t.createUser("dave");
+    await alice.octokit.request("POST /orgs/{org}/teams", { org: OWNER, name: "platform" });
+    await alice.octokit.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+      org: OWNER,
+      team_slug: "platform",
+      username: "dave",
+    });
+    await alice.octokit.request("PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}", {
+      org: OWNER,
+      team_slug: "platform",
+      owner: OWNER,
+      repo: "owned",
+      permission: "push",
+    });
+    const setup = await t.clone(OWNER, "owned", alice.token);
+    await t.commit(
+      setup,
+      { ".github/CODEOWNERS": "# owners\n*.md @alice\n/app/ @acme/platform\n" },
+      "codeowners",
+    );
+    expect((await t.push(setup, "HEAD:refs/heads/main")).code).toBe(0);
+    await protect("owned", {
+      enforce_admins: true,
+      required_pull_request_reviews: { required_approving_review_count: 1, require_code_owner_reviews: true },
+    });
+    const p = await t.openPullRequest({
+      owner: OWNER,
+      repo: "owned",
+      user: bob,
+      branch: "app-change",
+      files: { "app/deploy.yaml": "replicas: 3\n" },
+    });
+    await carol.octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+      owner: OWNER,
+      repo: "owned",
+      pull_number: p.number,
+      event: "APPROVE",
+    });
+    const merge = () =>
+      settle(
+        bob.octokit.request("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", {
+          owner: OWNER,
+          repo: "owned",
+          pull_number: p.number,
+        }),
+      );
+    const blocked = await merge();
+    expect(blocked.status).toBe(405);
+    expect((blocked.data as { message: string }).message).toContain(
+      "Waiting on code owner review from the owners of app/deploy.yaml",
+    );
+    await dave.octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+      owner: OWNER,
+      repo: "owned",
+      pull_number: p.number,
+      event: "APPROVE",
+    });
+    expect((await merge()).status).toBe(200);
   });
 
   it("check_run rerequested webhook; combined status", async () => {

@@ -53,18 +53,20 @@ describe("sandbox: pull requests, reviews, merges", () => {
   afterAll(async () => t.close());
 
   async function openPr(branch: string, files: Record<string, string>) {
-    const dir = await t.clone("acme", "deploy", bob.token);
-    await t.git(dir, ["checkout", "-q", "-b", branch]);
-    const sha = await t.commit(dir, files, `change ${branch}`, { name: "Bob", email: bob.email });
-    expect((await t.push(dir, `HEAD:refs/heads/${branch}`)).code).toBe(0);
-    const { data: pr } = await bob.octokit.request("POST /repos/{owner}/{repo}/pulls", {
+    const { dir, headSha, number } = await t.openPullRequest({
       owner: "acme",
       repo: "deploy",
+      user: bob,
+      branch,
+      files,
       title: `PR ${branch}`,
-      head: branch,
-      base: "main",
     });
-    return { dir, sha, pr };
+    const { data: pr } = await bob.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+      owner: "acme",
+      repo: "deploy",
+      pull_number: number,
+    });
+    return { dir, sha: headSha, pr };
   }
 
   it("open → push → synchronize → review → merge commit signed by web-flow", async () => {
@@ -210,7 +212,7 @@ describe("sandbox: pull requests, reviews, merges", () => {
       .trim()
       .split("\n");
     expect(log[0]).toBe("second|N|Bob");
-    expect(log[1]).toBe("change feature-rebase|N|Bob");
+    expect(log[1]).toBe("PR feature-rebase|N|bob");
     expect(log[2]).toMatch(/^PR feature-squash \(#\d+\)\|/);
     const parents = (await t.git(rebase.dir, ["rev-list", "--parents", "-1", rb.data.sha])).stdout
       .trim()

@@ -11,11 +11,12 @@ import type { RepoRecord } from "../state/types.js";
 import { isolatedGitEnv } from "./runner.js";
 import { checkPush, type ProposedUpdate } from "../protection/enforce.js";
 import { afterRefUpdates, type RefUpdate } from "../pushes.js";
+import { rulesetCoversRepo } from "../protection/rulesets.js";
 
 /**
  * The pre-receive hook, run by git receive-pack inside the quarantine (so the pushed objects
  * are visible to it but not yet to anyone else). It describes each proposed update (fast-forward
- * or not, the new commits and whether each carries a signature) and asks the sandbox over HTTP;
+ * or not, the new commits with their raw text, so the sandbox can verify signatures) and asks the sandbox over HTTP;
  * a refusal makes receive-pack reject the push, and the sandbox's reasons reach the pusher as
  * `remote:` lines, as with GitHub's GH006/GH013 errors.
  */
@@ -34,11 +35,17 @@ const updates = lines.map((line) => {
   const commits = [];
   if (after !== ZERO) {
     const list = git(["rev-list", "--max-count=1000", after, "--not", "--all"]).split("\n").filter(Boolean);
+    // One cat-file for all new commits: "<sha> commit <size>\n<raw>\n" each.
+    const out = list.length === 0 ? Buffer.alloc(0) : execFileSync("git", ["cat-file", "--batch"], { input: list.join("\n") + "\n", maxBuffer: 1 << 28 });
+    let pos = 0;
     for (const sha of list) {
-      const raw = git(["cat-file", "commit", sha]);
+      const newline = out.indexOf(10, pos);
+      const size = Number(out.subarray(pos, newline).toString().split(" ")[2]);
+      const raw = out.subarray(newline + 1, newline + 1 + size).toString("utf8");
+      pos = newline + 1 + size + 1;
       const header = raw.slice(0, raw.indexOf("\n\n"));
       const parents = (header.match(/^parent /gm) || []).length;
-      commits.push({ sha, signed: /^gpgsig /m.test(header), parents });
+      commits.push({ sha, raw, parents });
     }
   }
   return { ref, before, after, fastForward, commits };
@@ -72,6 +79,7 @@ interface PushContext {
  */
 export class GitSmartHttp {
   private readonly hooksDir: string;
+  private readonly noHooksDir: string;
   private readonly pushes = new Map<string, PushContext>();
 
   constructor(
@@ -79,7 +87,9 @@ export class GitSmartHttp {
     private readonly options: { hookSecret: string; hookUrl: string },
   ) {
     this.hooksDir = join(core.dir, "hooks");
+    this.noHooksDir = join(core.dir, "hooks-none");
     mkdirSync(this.hooksDir, { recursive: true });
+    mkdirSync(this.noHooksDir, { recursive: true });
     writeFileSync(join(this.hooksDir, "pre-receive.cjs"), HOOK_SOURCE);
     const launcher = join(this.hooksDir, "pre-receive");
     writeFileSync(
@@ -87,6 +97,15 @@ export class GitSmartHttp {
       `#!/bin/sh\nexec "${process.execPath}" "${join(this.hooksDir, "pre-receive.cjs")}"\n`,
     );
     chmodSync(launcher, 0o755);
+  }
+
+  /** Could any push to this repository be refused (a protected branch or an active ruleset)? */
+  private hasPushRules(repo: RepoRecord): boolean {
+    const prefix = `${repo.owner}/${repo.name}:`;
+    if (Object.keys(this.core.state.protections).some((k) => k.startsWith(prefix))) return true;
+    return Object.values(this.core.state.rulesets).some(
+      (r) => r.enforcement === "active" && rulesetCoversRepo(r, repo),
+    );
   }
 
   /** Called by the hook (over HTTP): may these updates happen? */
@@ -122,6 +141,17 @@ export class GitSmartHttp {
       res.end(`${message}\n`);
     };
     if (!isSmart) return deny(403, "Only the smart HTTP protocol is served.");
+    // Counted and faulted like API routes, under `GIT GET git-upload-pack` (ref advertisement),
+    // `GIT POST git-upload-pack` (fetch) and `GIT POST git-receive-pack` (push).
+    const route = `GIT ${req.method ?? "GET"} ${service}`;
+    this.core.instrumentation.record(route);
+    const fault = this.core.instrumentation.take(route);
+    if (fault !== undefined) {
+      if (fault.latencyMs !== undefined) await new Promise((r) => setTimeout(r, fault.latencyMs));
+      if (fault.timeout === true) return; // hang until the client gives up
+      if (fault.status !== undefined) return deny(fault.status, "Injected fault.");
+      if (fault.secondaryRateLimit !== undefined) return deny(429, "Too many requests (injected fault).");
+    }
     let actor: Actor | null;
     try {
       actor = resolveActor(this.core, credentialFromHeader(req.headers.authorization));
@@ -167,6 +197,8 @@ export class GitSmartHttp {
             SANDBOX_PUSH_ID: pushId,
             SANDBOX_HOOK_URL: this.options.hookUrl,
             SANDBOX_HOOK_SECRET: this.options.hookSecret,
+            // No branch protection or ruleset on this repository: skip the hook (a node start per push).
+            ...(this.hasPushRules(repo) ? {} : { GIT_CONFIG_VALUE_0: this.noHooksDir }),
           });
         } finally {
           this.pushes.delete(pushId);
@@ -181,7 +213,7 @@ export class GitSmartHttp {
         if (updates.length > 0) {
           repo.pushed_at = this.core.now();
           await afterRefUpdates(this.core, repo, updates, this.core.actingUser(pusher));
-          this.core.store.persist();
+          this.core.store.changed();
         }
       });
     } finally {

@@ -4,6 +4,9 @@ import type { Actor } from "../auth/actor.js";
 import type { PullRecord, RepoRecord, RepoRole, RulesetRecord } from "../state/types.js";
 import { ZERO_SHA } from "../git/repo.js";
 import { rulesFor } from "./rulesets.js";
+import { parseCommit } from "../git/objects.js";
+import { commitVerification } from "../signing/known.js";
+import { filesMissingOwnerApproval } from "./codeowners.js";
 import { missingChecks, reviewSummary, type RequiredCheck } from "./requirements.js";
 
 /** One ref update a push proposes, as the pre-receive hook describes it. */
@@ -12,8 +15,16 @@ export interface ProposedUpdate {
   before: string;
   after: string;
   fastForward: boolean;
-  /** Commits the update introduces (not reachable from any ref), with signature presence. */
-  commits: { sha: string; signed: boolean; parents: number }[];
+  /** Commits the update introduces (not reachable from any ref), with their raw text. */
+  commits: { sha: string; raw: string; parents: number }[];
+}
+
+/** Does any introduced commit lack a signature GitHub would badge "verified"? */
+async function hasUnverifiedCommit(core: SandboxCore, commits: ProposedUpdate["commits"]): Promise<boolean> {
+  for (const c of commits) {
+    if (!(await commitVerification(core, c.sha, parseCommit(c.raw))).verified) return true;
+  }
+  return false;
 }
 
 /** Ruleset RepositoryRole ids → roles (GitHub: 2 maintain, 4 write, 5 admin). */
@@ -111,7 +122,7 @@ function checksFromRule(parameters: Record<string, unknown> | undefined): {
  * The reasons a push (git or API ref update) to a branch is refused: branch protection (GH006)
  * and active rulesets (GH013). Empty = allowed. Enforced: deletion, force push, lock,
  * push restrictions, "changes through a pull request", required checks on the new head,
- * signatures present on new commits (not their validity), linear history, ruleset
+ * verified signatures on new commits (the sandbox's badge: web-flow or registered GPG keys), linear history, ruleset
  * creation/update/deletion/non_fast_forward; with admin and bypass-actor exemptions.
  */
 export async function checkPush(
@@ -141,7 +152,7 @@ export async function checkPush(
         for (const context of missingChecks(core, repo, update.after, p.required_status_checks.checks))
           protectionErrors.push(`Required status check "${context}" is expected.`);
       }
-      if (p.required_signatures && update.commits.some((c) => !c.signed))
+      if (p.required_signatures && (await hasUnverifiedCommit(core, update.commits)))
         protectionErrors.push("Commits must have verified signatures.");
       if (p.required_linear_history && update.commits.some((c) => c.parents > 1))
         protectionErrors.push("This branch must not contain merge commits.");
@@ -178,7 +189,7 @@ export async function checkPush(
             rulesetErrors.push(`Required status check "${context}" is expected.`);
         break;
       case "required_signatures":
-        if (update.commits.some((c) => !c.signed))
+        if (await hasUnverifiedCommit(core, update.commits))
           rulesetErrors.push("Commits must have verified signatures.");
         break;
       case "required_linear_history":
@@ -207,7 +218,7 @@ export async function checkPush(
  * require_last_push_approval the last pusher's approval does not count), changes requested,
  * required checks on the head, strict up-to-dateness, linear history vs merge commits,
  * required signatures (PR commits must carry a verified badge; rebase merges are refused
- * because they cannot be signed). Not enforced: code-owner reviews, conversation resolution.
+ * because they cannot be signed). Code-owner approval uses a simplified CODEOWNERS (codeowners.ts). Not enforced: conversation resolution.
  */
 export async function checkMerge(
   core: SandboxCore,
@@ -221,6 +232,15 @@ export async function checkMerge(
   const reasons: string[] = [];
   const summary = reviewSummary(core, repo, pr, author);
   const approvalsExcludingLastPusher = summary.approvers.filter((a) => a !== pr.last_pusher).length;
+  let ownerCheck: Promise<string[]> | undefined;
+  const requireCodeOwners = async (where: string[]) => {
+    ownerCheck ??= filesMissingOwnerApproval(core, repo, pr, context.baseSha, summary.approvers);
+    const missing = await ownerCheck;
+    if (missing.length > 0)
+      where.push(
+        `Waiting on code owner review from the owners of ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}.`,
+      );
+  };
   const requireReviews = (count: number, lastPush: boolean, where: string[]) => {
     const approvals = lastPush ? approvalsExcludingLastPusher : summary.approvers.length;
     if (approvals < count)
@@ -250,6 +270,7 @@ export async function checkMerge(
       const r = p.required_pull_request_reviews;
       if (r !== null)
         requireReviews(r.required_approving_review_count, r.require_last_push_approval, reasons);
+      if (r?.require_code_owner_reviews === true) await requireCodeOwners(reasons);
       if (p.required_status_checks !== null)
         requireChecks(p.required_status_checks.checks, p.required_status_checks.strict, reasons);
       if (p.required_signatures && context.unverifiedCommits > 0)
@@ -268,6 +289,7 @@ export async function checkMerge(
           params.require_last_push_approval === true,
           reasons,
         );
+        if (params.require_code_owner_review === true) await requireCodeOwners(reasons);
         break;
       case "required_status_checks": {
         const { checks, strict } = checksFromRule(params);

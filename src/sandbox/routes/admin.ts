@@ -234,10 +234,4 @@ export function registerAdminRoutes(router: Router, core: SandboxCore): void {
         .map((k) => ({ id: k.id, key: k.key, title: k.title, created_at: k.created_at })),
     );
   });
-
-  router.on("GET", "/rate_limit", () => {
-    const reset = Math.floor(Date.now() / 1000) + 3600;
-    const core_ = { limit: core.rateLimit, remaining: core.rateLimit, reset, used: 0, resource: "core" };
-    return ok({ resources: { core: core_ }, rate: core_ });
-  });
 }

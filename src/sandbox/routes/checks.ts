@@ -25,7 +25,12 @@ function requireApp(req: ApiRequest): number {
   return req.actor.installation.app_id;
 }
 
-function suiteFor(core: SandboxCore, repo: RepoRecord, headSha: string, appId: number): CheckSuiteRecord {
+export function suiteFor(
+  core: SandboxCore,
+  repo: RepoRecord,
+  headSha: string,
+  appId: number,
+): CheckSuiteRecord {
   const full = `${repo.owner}/${repo.name}`;
   let suite = Object.values(core.state.checkSuites).find(
     (s) => s.repo === full && s.head_sha === headSha && s.app_id === appId,
@@ -89,7 +94,11 @@ export function checkRunJson(
   };
 }
 
-function suiteJson(core: SandboxCore, repo: RepoRecord, suite: CheckSuiteRecord): Record<string, unknown> {
+export function suiteJson(
+  core: SandboxCore,
+  repo: RepoRecord,
+  suite: CheckSuiteRecord,
+): Record<string, unknown> {
   const runs = Object.values(core.state.checkRuns).filter((r) => r.check_suite_id === suite.id);
   const completed = runs.every((r) => r.status === "completed");
   const rank = [
@@ -302,6 +311,18 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
         check_suites: (page.body as CheckSuiteRecord[]).map((s) => suiteJson(core, repo, s)),
       },
     };
+  });
+
+  router.on("POST", "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", (req) => {
+    const repo = core.requireRepo(req, "write");
+    const suite = core.state.checkSuites[String(req.params.check_suite_id)];
+    if (suite === undefined || suite.repo !== `${repo.owner}/${repo.name}`) throw notFound();
+    core.emit(
+      "check_suite",
+      { action: "rerequested", check_suite: suiteJson(core, repo, suite) },
+      { repo, sender: core.actingUser(req.actor) },
+    );
+    return created({});
   });
 
   router.on("GET", "/repos/{owner}/{repo}/check-suites/{check_suite_id}", (req) => {

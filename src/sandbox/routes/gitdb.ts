@@ -14,7 +14,7 @@ import {
 } from "../git/objects.js";
 import type { RepoRecord } from "../state/types.js";
 import { commitVerification } from "../signing/known.js";
-import { checkPush } from "../protection/enforce.js";
+import { checkPush, type ProposedUpdate } from "../protection/enforce.js";
 import { afterRefUpdates } from "../pushes.js";
 import { userIdent } from "./repos.js";
 
@@ -171,20 +171,13 @@ function identFrom(
   return { name, email, ...date };
 }
 
-/** Lists commits a ref update introduces, with signature presence (for push rules on API updates). */
-async function introducedCommits(
-  git: GitRepo,
-  sha: string,
-): Promise<{ sha: string; signed: boolean; parents: number }[]> {
+/** Lists commits a ref update introduces, with their raw text (for push rules on API updates). */
+async function introducedCommits(git: GitRepo, sha: string): Promise<ProposedUpdate["commits"]> {
   const out = (await git.git(["rev-list", "--max-count=1000", sha, "--not", "--all"])).stdout.toString();
   const commits = [];
   for (const c of out.split("\n").filter(Boolean)) {
     const parsed = await git.readCommit(c);
-    commits.push({
-      sha: c,
-      signed: parsed?.parsed.signature !== null,
-      parents: parsed?.parsed.parents.length ?? 0,
-    });
+    if (parsed !== null) commits.push({ sha: c, raw: parsed.raw, parents: parsed.parsed.parents.length });
   }
   return commits;
 }

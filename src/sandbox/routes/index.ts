@@ -2,6 +2,8 @@ import type { SandboxCore } from "../core.js";
 import type { GitSmartHttp } from "../git/smarthttp.js";
 import type { RateLimiter } from "../http/ratelimit.js";
 import type { Router } from "../http/router.js";
+import { ok } from "../http/request.js";
+import { credentialFromHeader } from "../auth/tokens.js";
 import { registerAdminRoutes } from "./admin.js";
 import { registerAppRoutes } from "./app.js";
 import { registerOrgRoutes } from "./orgs.js";
@@ -25,6 +27,21 @@ export interface RouteControl {
 /** Every endpoint the sandbox serves. Order matters only where templates overlap (first match wins). */
 export function registerRoutes(router: Router, core: SandboxCore, control: RouteControl): void {
   registerSandboxRoutes(router, core, control);
+  router.on("GET", "/rate_limit", (req) => {
+    // Reading the rate limit does not count against it on GitHub; here it reports the state after this request.
+    const credential = credentialFromHeader(req.headers.authorization);
+    const state = control.rateLimiter.peek(
+      req.actor?.kind === "app" ? `app:${req.actor.appId}` : (credential ?? null),
+    );
+    const core_ = {
+      limit: state.limit,
+      remaining: state.remaining,
+      reset: state.reset,
+      used: state.used,
+      resource: "core",
+    };
+    return ok({ resources: { core: core_ }, rate: core_ });
+  });
   registerAdminRoutes(router, core);
   registerAppRoutes(router, core);
   registerOrgRoutes(router, core);

@@ -232,10 +232,9 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
 
   // ---- reviews ---------------------------------------------------------------------------------------
 
-  const findReview = (req: ApiRequest, repo: RepoRecord, pr: PullRecord): ReviewRecord => {
+  const findReview = (req: ApiRequest, pr: PullRecord): ReviewRecord => {
     const review = core.state.reviews[String(req.params.review_id)];
     if (review === undefined || review.repo !== pr.repo || review.pull_number !== pr.number) throw notFound();
-    void repo;
     return review;
   };
 
@@ -322,7 +321,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
   router.on("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events", async (req) => {
     const repo = core.requireRepo(req, "read");
     const pr = requirePull(core, req, repo);
-    const review = findReview(req, repo, pr);
+    const review = findReview(req, pr);
     if (review.user !== core.actingUser(req.actor).login) throw notFound();
     if (review.state !== "PENDING")
       throw new HttpError(422, "Unprocessable Entity", {
@@ -358,7 +357,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
   router.on("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}", (req) => {
     const repo = core.requireRepo(req);
     const pr = requirePull(core, req, repo);
-    return ok(reviewJson(core, repo, findReview(req, repo, pr)));
+    return ok(reviewJson(core, repo, findReview(req, pr)));
   });
 
   router.on(
@@ -367,7 +366,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
     async (req) => {
       const repo = core.requireRepo(req, "write");
       const pr = requirePull(core, req, repo);
-      const review = findReview(req, repo, pr);
+      const review = findReview(req, pr);
       req.body.string("message");
       if (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED")
         throw new HttpError(422, "Unprocessable Entity", {

@@ -40,10 +40,14 @@ export async function commitVerification(
     cache = new Map();
     verdicts.set(core, cache);
   }
-  const key = `${sha}:${Object.keys(core.state.gpgKeys).length}`;
+  const key = `${sha}:${Object.keys(core.state.gpgKeys).length}:${Object.keys(core.state.sshSigningKeys).length}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
-  const verdict = await verifyCommit(commit, await knownKeys(core), core.now());
+  const sshSigners = Object.values(core.state.sshSigningKeys).flatMap((k) => {
+    const email = core.user(k.user)?.email;
+    return email === null || email === undefined ? [] : [{ email, key: k.key }];
+  });
+  const verdict = await verifyCommit(commit, await knownKeys(core), core.now(), sshSigners);
   cache.set(key, verdict);
   return verdict;
 }

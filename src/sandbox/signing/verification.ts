@@ -1,5 +1,6 @@
 import * as openpgp from "openpgp";
 import type { ParsedCommit } from "../git/objects.js";
+import { verifySshSignature, type SshSigner } from "./ssh.js";
 
 /** GitHub's `verification` object on commits. */
 export interface Verification {
@@ -21,20 +22,27 @@ export interface KnownKey {
  * GitHub's verification badge, modelled simply: an OpenPGP signature is "valid" when it verifies
  * against a key the sandbox knows (web-flow, or keys registered with POST /user/gpg_keys) whose
  * owner's emails include the committer email; otherwise "unknown_key", "unverified_email",
- * "invalid" or "malformed_signature". SSH signatures are reported "unknown_key" (not modelled).
+ * "invalid" or "malformed_signature". An SSH signature is "valid" when it verifies with an SSH
+ * signing key (POST /user/ssh_signing_keys) of a user whose email is the committer email, and
+ * "unknown_key" otherwise.
  * pullgate does not trust this badge; it verifies signatures itself.
  */
 export async function verifyCommit(
   commit: ParsedCommit,
   keys: KnownKey[],
   verifiedAt: string,
+  sshSigners: SshSigner[] = [],
 ): Promise<Verification> {
   if (commit.signature === null) {
     return { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null };
   }
   const base = { signature: commit.signature, payload: commit.payload };
   const fail = (reason: string): Verification => ({ verified: false, reason, ...base, verified_at: null });
-  if (commit.signature.startsWith("-----BEGIN SSH SIGNATURE-----")) return fail("unknown_key");
+  if (commit.signature.startsWith("-----BEGIN SSH SIGNATURE-----")) {
+    if (await verifySshSignature(commit.payload, commit.signature, commit.committer.email, sshSigners))
+      return { verified: true, reason: "valid", ...base, verified_at: verifiedAt };
+    return fail("unknown_key");
+  }
   if (!commit.signature.startsWith("-----BEGIN PGP SIGNATURE-----")) return fail("unknown_signature_type");
   let signature: openpgp.Signature;
   try {

@@ -41,8 +41,17 @@ function emptyState(app: SandboxState["app"]): SandboxState {
 export class StateStore {
   readonly state: SandboxState;
   private readonly file: string;
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(dir: string, initialApp: () => SandboxState["app"]) {
+  /**
+   * `debounceMs` 0 (default): every `changed()` writes at once. Above 0: writes are coalesced to
+   * at most one per interval (benchmarks with large states), `flush()` forces the write.
+   */
+  constructor(
+    dir: string,
+    initialApp: () => SandboxState["app"],
+    private readonly debounceMs = 0,
+  ) {
     this.file = join(dir, "state.json");
     if (existsSync(this.file)) {
       const loaded = JSON.parse(readFileSync(this.file, "utf8")) as SandboxState;
@@ -58,6 +67,29 @@ export class StateStore {
   /** A fresh id; ids are unique across every kind of object (GitHub's are unique per kind). */
   nextId(): number {
     return this.state.nextId++;
+  }
+
+  /** A mutation happened: persist now, or soon when debounced. */
+  changed(): void {
+    if (this.debounceMs <= 0) {
+      this.persist();
+      return;
+    }
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.persist();
+    }, this.debounceMs);
+    this.timer.unref();
+  }
+
+  /** Writes any pending change now. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.persist();
   }
 
   persist(): void {
