@@ -35,6 +35,8 @@ export interface AppHarness {
   server: RunningServer;
   /** The app's record-signing public key (armored). */
   recordPublicKey: string;
+  /** Its private key (armored), e.g. to start another replica of the app with the same key. */
+  recordPrivateKey: string;
   people: Record<"olivia" | "alice" | "bob" | "carol" | "mallory", Person>;
   /** A key nobody trusts. */
   strangerKey: string;
@@ -157,6 +159,7 @@ export async function startAppHarness(
     t,
     server,
     recordPublicKey: record.publicKey,
+    recordPrivateKey: record.privateKey,
     people,
     strangerKey: stranger.path,
     clone: (who) => t.clone(ORG, REPO, who.token),

@@ -7,6 +7,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/cli/io.js";
@@ -221,4 +223,56 @@ export function scratch(prefix: string, publicKey: string): { dir: string; keys:
   const keys = join(dir, "public.asc");
   writeFileSync(keys, publicKey);
   return { dir, keys, close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface WebhookRelay {
+  url: string;
+  /** Deliveries forwarded so far, per target index. */
+  forwarded: number[];
+  /** Resolves when every forwarded delivery was answered by its target. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Stands between the sandbox and the app like GitHub's hookshot in front of several replicas: it
+ * answers each delivery at once and forwards it (same body, event, delivery id and HMAC) to the
+ * targets in turn without waiting, so consecutive events are handled concurrently.
+ */
+export async function startRelay(targets: string[]): Promise<WebhookRelay> {
+  const inFlight = new Set<Promise<void>>();
+  const forwarded = targets.map(() => 0);
+  let next = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      res.writeHead(202).end();
+      const index = next++ % targets.length;
+      forwarded[index] = (forwarded[index] ?? 0) + 1;
+      const headers: Record<string, string> = {};
+      for (const name of ["content-type", "x-github-event", "x-github-delivery", "x-hub-signature-256"]) {
+        const value = req.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      const delivery = fetch(targets[index] ?? "", { method: "POST", headers, body: Buffer.concat(chunks) })
+        .then((r) => r.arrayBuffer())
+        .then(() => undefined);
+      inFlight.add(delivery);
+      void delivery.finally(() => inFlight.delete(delivery));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`,
+    forwarded,
+    async drain() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
