@@ -113,4 +113,30 @@ describe("e2e: bypasses publish no record and raise one alert issue", () => {
     expect(bodies[1]).toContain(sha);
     expect(bodies[1]).toContain(`pull request #${pr.number} was merged without pullgate's passing check`);
   });
+
+  it("the next approved merge after the bypasses still publishes record #2, with no alert repeated", async () => {
+    const { alice, bob, olivia } = h.people;
+    const pr = await openApprovedPull(h, alice, bob, "after-bypass", [
+      { "clusters/prod/app.yaml": "replicas: 5\n" },
+    ]);
+    // Its push event's `before` is the unapproved merge, which has no record: the publisher looks at
+    // it (it may be a late approved landing), finds it is not, and skips it without alerting again.
+    const sha = await mergePull(h, olivia, pr.number, "squash");
+    const head = await recordHead(h);
+    expect(head).not.toBe(record);
+    const { data: recordCommit } = await olivia.octokit.request(
+      "GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
+      {
+        owner: ORG,
+        repo: REPO,
+        commit_sha: head ?? "",
+      },
+    );
+    expect(recordCommit.parents.map((p) => p.sha)).toEqual([record, sha]);
+    expect(recordCommit.message).toContain("Pullgate-Sequence: 2\n");
+    expect(await statuses(sha)).toEqual([]);
+    const [issue, ...others] = await alertIssues();
+    expect(others).toEqual([]);
+    expect(await comments(issue?.number ?? 0)).toHaveLength(2);
+  });
 });
