@@ -221,8 +221,8 @@ async function advance(
   let caughtUp = false;
   for (let attempt = 1; attempt <= deps.maxPublishAttempts; attempt++) {
     const previous = await readRecordHead(gh, repo, chain.refName);
-    if (previous) {
-      const since = previous.fields.sourceCommit;
+    const since = previous?.fields.sourceCommit ?? null;
+    if (previous && since !== null) {
       if (since === landing.commit) return { kind: "duplicate", environment, record: previous.sha };
       // Only forward: a redelivered or late event for an older merge must not roll the record back.
       const status = await compare(chain, since, landing.commit);
@@ -235,18 +235,19 @@ async function advance(
           why: `${chain.branch} no longer descends from the last approved revision ${since.slice(0, 7)} (history rewritten)`,
         };
       }
-      if (
-        !caughtUp &&
-        before !== null &&
-        before !== since &&
-        depth < MAX_CATCH_UP &&
-        (await compare(chain, since, before)) === "ahead"
-      ) {
-        caughtUp = true;
-        await catchUp(chain, before, depth + 1);
-        attempt--; // catching up is not a lost race: re-read the head without spending an attempt
-        continue;
-      }
+    }
+    // The tip this landing replaced has no record yet (there is none at all, or one for an older tip).
+    if (
+      !caughtUp &&
+      depth < MAX_CATCH_UP &&
+      before !== null &&
+      before !== since &&
+      (since === null || (await compare(chain, since, before)) === "ahead")
+    ) {
+      caughtUp = true;
+      await catchUp(chain, before, depth + 1);
+      attempt--; // catching up is not a lost race: re-read the head without spending an attempt
+      continue;
     }
     const fields: RecordFields = {
       repository: `${repo.owner}/${repo.repo}`,
