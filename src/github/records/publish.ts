@@ -297,11 +297,21 @@ async function advance(
         await gh.rest.git.createRef({ ...repo, ref: `refs/${chain.refName}`, sha: signed.sha });
       }
     } catch (error) {
-      if (httpStatus(error) === 422) {
-        deps.log.info({ attempt, environment }, "record ref moved meanwhile; rebuilding on the new head");
-        continue;
+      if (httpStatus(error) !== 422) throw error;
+      // GitHub answers 422 for a lost race (the ref moved: not a fast-forward any more) and for
+      // refusals a retry cannot fix (branch protection on the record ref, a branch whose name
+      // clashes with it). Only a ref that really moved is a race worth rebuilding for.
+      const now = await readRefSha(gh, repo, chain.refName);
+      if (now === (previous?.sha ?? null)) {
+        throw new FactsError(
+          `GitHub refused to ${previous ? "move" : "create"} ${chain.refName} for record #${fields.sequence} ` +
+            `(${error instanceof Error ? error.message : String(error)}), and the ref did not move: not a lost race. ` +
+            `Check the branch protection and rulesets of ${chain.refName.slice("heads/".length)} (pullgate must be allowed to push it) ` +
+            `and that no branch is named ${chain.recordRefPrefix.replace(/\/$/, "")}`,
+        );
       }
-      throw error;
+      deps.log.info({ attempt, environment }, "record ref moved meanwhile; rebuilding on the new head");
+      continue;
     }
     deps.metrics.records.inc({ environment });
     deps.log.info(
@@ -360,19 +370,24 @@ async function compare(chain: RecordChain, base: string, head: string): Promise<
   return data.status;
 }
 
+/** Where the ref points, or null when it does not exist. */
+async function readRefSha(gh: GitHub, repo: RepoRef, refName: string): Promise<string | null> {
+  try {
+    const { data } = await gh.rest.git.getRef({ ...repo, ref: refName });
+    return data.object.sha;
+  } catch (error) {
+    if (httpStatus(error) === 404) return null;
+    throw error;
+  }
+}
+
 async function readRecordHead(
   gh: GitHub,
   repo: RepoRef,
   refName: string,
 ): Promise<{ sha: string; fields: RecordFields } | null> {
-  let sha: string;
-  try {
-    const { data } = await gh.rest.git.getRef({ ...repo, ref: refName });
-    sha = data.object.sha;
-  } catch (error) {
-    if (httpStatus(error) === 404) return null;
-    throw error;
-  }
+  const sha = await readRefSha(gh, repo, refName);
+  if (sha === null) return null;
   const { data: commit } = await gh.rest.git.getCommit({ ...repo, commit_sha: sha });
   const parsed = parseRecordMessage(commit.message);
   if (!parsed.fields) {
