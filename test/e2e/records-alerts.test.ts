@@ -139,4 +139,29 @@ describe("e2e: bypasses publish no record and raise one alert issue", () => {
     expect(others).toEqual([]);
     expect(await comments(issue?.number ?? 0)).toHaveLength(2);
   });
+
+  it("a record ref pullgate may not push (protected for others): one record built, not one per retry, and none published", async () => {
+    const { alice, bob, olivia } = h.people;
+    const before = await recordHead(h);
+    await olivia.octokit.request("PUT /repos/{owner}/{repo}/branches/{branch}/protection", {
+      owner: ORG,
+      repo: REPO,
+      branch: "approved/production",
+      required_status_checks: null,
+      enforce_admins: true,
+      required_pull_request_reviews: null,
+      restrictions: { users: ["olivia"], teams: [] },
+    });
+    const pr = await openApprovedPull(h, alice, bob, "refused-ref", [
+      { "clusters/prod/app.yaml": "replicas: 6\n" },
+    ]);
+    await h.t.admin.request("DELETE /sandbox/requests");
+    await mergePull(h, olivia, pr.number, "squash");
+    expect(await recordHead(h)).toBe(before);
+    // GitHub's 422 here is a refusal, not a lost race: rebuilding and re-signing would not help.
+    const { data } = await h.t.admin.request("GET /sandbox/requests");
+    const counts = (data as { counts: Record<string, number> }).counts;
+    expect(counts["POST /repos/{owner}/{repo}/git/commits"]).toBe(1);
+    expect(counts["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]).toBe(1);
+  });
 });
