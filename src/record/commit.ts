@@ -5,6 +5,7 @@
  * parts to `POST git/commits`, which rebuilds the same text; so every part is explicit here.
  */
 
+import { insertSignatureHeader } from "../core/signatures/commit.js";
 import { formatRecordMessage, parseIssuedAt, type FormatOptions, type RecordFields } from "./format.js";
 import { commitSha, formatIdentity, type GitIdentity } from "./raw-commit.js";
 
@@ -116,9 +117,11 @@ export function insertGpgsig(raw: string, armoredSignature: string): string {
   const split = raw.indexOf("\n\n");
   if (split < 0) throw new Error("not a commit object: no blank line after the headers");
   if (/^gpgsig(-sha256)? /m.test(raw.slice(0, split + 1))) throw new Error("commit is already signed");
-  const signature = armoredSignature.replace(/\r\n/g, "\n").replace(/\n+$/, "");
-  const header = "gpgsig " + signature.split("\n").join("\n ");
-  return raw.slice(0, split) + "\n" + header + raw.slice(split);
+  // One trailing newline: the header's last line ends where the signature does.
+  const signature = armoredSignature.replace(/\r\n/g, "\n").replace(/\n+$/, "") + "\n";
+  const encoder = new TextEncoder();
+  const signed = insertSignatureHeader(encoder.encode(raw), encoder.encode(signature));
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(signed);
 }
 
 export { commitSha };

@@ -1,12 +1,12 @@
 /**
- * A small, strict parser for raw git commit objects (what `git cat-file commit` prints), enough to
- * verify records: headers, the gpgsig signature and the exact bytes it signs.
- *
- * A general commit parser for signature verification lives in src/core/signatures; this one is kept
- * deliberately narrow (records are machine-made, so anything unusual is refused) until the two merge.
+ * Raw git commit objects as records need them: the exact text, its object id, the gpgsig signature
+ * and the bytes it signs. The byte-level work (header and continuation parsing, git's signed-payload
+ * split, the object id) is the core's (src/core/signatures/commit.ts, which follows git's commit.c);
+ * this module adds what records need on top: string in and out, identities parsed into their parts,
+ * and extra strictness (records are machine-made, so anything unusual is refused).
  */
 
-import { createHash } from "node:crypto";
+import { commitSha as objectId, parseCommit } from "../core/signatures/commit.js";
 
 export interface GitIdentity {
   name: string;
@@ -35,16 +35,15 @@ export class RawCommitError extends Error {
   override readonly name = "RawCommitError";
 }
 
-const SHA1 = /^[0-9a-f]{40}$/;
 const IDENTITY = /^(.*) <([^<>\n]*)> (\d{1,15}) ([+-]\d{4})$/;
+const encoder = new TextEncoder();
+// The bytes always come from a JS string here, so they are valid UTF-8; keep a leading BOM as text.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const text = (bytes: Uint8Array) => decoder.decode(bytes);
 
 /** git's object id of a commit: sha1("commit <byte length>\0" + text). */
 export function commitSha(raw: string): string {
-  const body = Buffer.from(raw, "utf8");
-  return createHash("sha1")
-    .update(Buffer.from(`commit ${body.length}\0`, "utf8"))
-    .update(body)
-    .digest("hex");
+  return objectId(encoder.encode(raw));
 }
 
 export function formatIdentity(identity: GitIdentity): string {
@@ -61,80 +60,29 @@ function parseIdentity(value: string, header: string): GitIdentity {
 
 /**
  * Parses a raw commit. Throws RawCommitError on anything that is not a well-formed commit in
- * canonical header order (tree, parent*, author, committer, then other headers).
+ * canonical header order (tree, parent*, author, committer, then other headers), on more than one
+ * gpgsig header, and on any other signature header (gpgsig-sha256, ...): git would treat those as
+ * signatures too, and a record has exactly one.
  */
 export function parseRawCommit(raw: string): RawCommit {
-  const split = raw.indexOf("\n\n");
-  if (split < 0) throw new RawCommitError("commit has no blank line between headers and message");
-  const headerText = raw.slice(0, split);
-  const message = raw.slice(split + 2);
-
-  // Group continuation lines (" ...") with their header, remembering each header's exact text so the
-  // signed payload is the object with the gpgsig header's lines removed and nothing else changed.
-  const headers: { name: string; value: string; text: string }[] = [];
-  for (const line of headerText.split("\n")) {
-    if (line.startsWith(" ")) {
-      const last = headers[headers.length - 1];
-      if (last === undefined) throw new RawCommitError("continuation line before any header");
-      last.value += "\n" + line.slice(1);
-      last.text += "\n" + line;
-      continue;
-    }
-    const space = line.indexOf(" ");
-    if (space <= 0) throw new RawCommitError(`malformed header line ${JSON.stringify(line.slice(0, 40))}`);
-    headers.push({ name: line.slice(0, space), value: line.slice(space + 1), text: line });
-  }
-
-  let i = 0;
-  const next = () => headers[i];
-  const tree = next();
-  if (tree?.name !== "tree" || !SHA1.test(tree.value)) throw new RawCommitError("missing or malformed tree");
-  i++;
-  const parents: string[] = [];
-  while (next()?.name === "parent") {
-    const value = next()?.value ?? "";
-    if (!SHA1.test(value)) throw new RawCommitError("malformed parent");
-    parents.push(value);
-    i++;
-  }
-  const authorHeader = next();
-  if (authorHeader?.name !== "author") throw new RawCommitError("missing author");
-  const author = parseIdentity(authorHeader.value, "author");
-  i++;
-  const committerHeader = next();
-  if (committerHeader?.name !== "committer") throw new RawCommitError("missing committer");
-  const committer = parseIdentity(committerHeader.value, "committer");
-  i++;
-
-  let gpgsig: string | null = null;
-  const otherHeaders: { name: string; value: string }[] = [];
-  const kept: string[] = [];
-  for (const [index, header] of headers.entries()) {
-    if (index < i) {
-      kept.push(header.text);
-      continue;
-    }
-    if (["tree", "parent", "author", "committer"].includes(header.name)) {
-      throw new RawCommitError(`header ${header.name} out of place`);
-    }
-    if (header.name === "gpgsig") {
-      if (gpgsig !== null) throw new RawCommitError("more than one gpgsig header");
-      gpgsig = header.value;
-      continue;
-    }
-    if (header.name === "gpgsig-sha256") throw new RawCommitError("unexpected gpgsig-sha256 header");
-    otherHeaders.push({ name: header.name, value: header.value });
-    kept.push(header.text);
-  }
-
+  const parsed = parseCommit(encoder.encode(raw));
+  if (!parsed.ok) throw new RawCommitError(parsed.reason);
+  const commit = parsed.commit;
+  if (commit.signatureHeaders > 1) throw new RawCommitError("more than one gpgsig header");
+  // Headers after tree, parents, author and committer (the core checked that order).
+  const rest = commit.headers.slice(commit.parents.length + 3);
+  const otherSignature = rest.find((h) => h.name.startsWith("gpgsig") && h.name !== "gpgsig");
+  if (otherSignature !== undefined) throw new RawCommitError(`unexpected ${otherSignature.name} header`);
   return {
-    tree: tree.value,
-    parents,
-    author,
-    committer,
-    gpgsig: gpgsig === null ? null : gpgsig.endsWith("\n") ? gpgsig : gpgsig + "\n",
-    otherHeaders,
-    message,
-    signedPayload: kept.join("\n") + "\n\n" + message,
+    tree: commit.tree,
+    parents: commit.parents,
+    author: parseIdentity(commit.author, "author"),
+    committer: parseIdentity(commit.committer, "committer"),
+    gpgsig: commit.signature === null ? null : text(commit.signature),
+    otherHeaders: rest
+      .filter((h) => h.name !== "gpgsig")
+      .map((h) => ({ name: h.name, value: text(h.value) })),
+    message: text(commit.message),
+    signedPayload: text(commit.payload),
   };
 }

@@ -26,6 +26,8 @@ export interface AppHarness {
   server: RunningServer;
   /** The app's record-signing public key (armored). */
   recordPublicKey: string;
+  /** Its private key, to start another replica that signs with the same key. */
+  recordPrivateKey: string;
   people: Record<"olivia" | "alice" | "bob" | "carol" | "mallory", Person>;
   /** A key nobody trusts. */
   strangerKey: string;
@@ -74,6 +76,7 @@ export async function startAppHarness(
     world,
     server: world.server,
     recordPublicKey: world.recordPublicKey,
+    recordPrivateKey: world.recordPrivateKey,
     people: world.people,
     strangerKey: world.strangerKey,
     clone: (who) => world.clone(who),

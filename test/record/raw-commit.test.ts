@@ -84,7 +84,13 @@ describe("parseRawCommit", () => {
   it("refuses duplicated signatures and out-of-order headers", () => {
     const base = `tree ${"a".repeat(40)}\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n`;
     expect(() => parseRawCommit(base + "gpgsig x\ngpgsig y\n\nmsg")).toThrow(/more than one gpgsig/);
-    expect(() => parseRawCommit(base + `parent ${"b".repeat(40)}\n\nmsg`)).toThrow(/out of place/);
+    // The core parser's wording (src/core/signatures/commit.ts) for a header out of place.
+    expect(() => parseRawCommit(base + `parent ${"b".repeat(40)}\n\nmsg`)).toThrow(
+      /misplaced or duplicate parent header/,
+    );
+    expect(() => parseRawCommit(base + `parent ${"b".repeat(40)}\n\nmsg`)).toThrow(RawCommitError);
+    // Any other signature header is refused too (git would read it as a signature).
+    expect(() => parseRawCommit(base + "gpgsig-sha256 x\n\nmsg")).toThrow(/unexpected gpgsig-sha256/);
     expect(() => parseRawCommit(`author A <a@x> 1 +0000\n\nmsg`)).toThrow(/tree/);
   });
 });
