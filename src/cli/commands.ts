@@ -9,4 +9,9 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
-export const commands: Record<string, CommandEntry> = {};
+export const commands: Record<string, CommandEntry> = {
+  audit: {
+    summary: "Audit (and with --fix, enforce) branch protection of governed branches against the policy",
+    load: () => import("./commands/audit.js"),
+  },
+};
