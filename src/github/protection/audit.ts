@@ -117,7 +117,7 @@ export async function auditRepository(
   };
 
   let loaded: LoadedPolicy | null;
-  let branches: string[];
+  let branches: BranchListing;
   try {
     const defaultBranch = options.defaultBranch ?? (await readDefaultBranch(gh, repo));
     const head = await readBranchHead(gh, repo, defaultBranch);
@@ -144,9 +144,9 @@ export async function auditRepository(
     checkName: options.checkName ?? CHECK_NAME,
   };
 
-  const governed = governedBranches(policy, branches);
+  const governed = governedBranches(policy, branches.names);
   for (const literal of literalBranches(policy)) {
-    if (!branches.includes(literal)) {
+    if (!branches.names.includes(literal)) {
       report.notes.push(`branch ${literal} named by the policy does not exist`);
     }
   }
@@ -164,6 +164,32 @@ export async function auditRepository(
   return report;
 }
 
+/**
+ * The protection rule for one branch without fixing anything: what a PR check on that base branch
+ * shows ("drift appears in the PR check summary"). `result` is the RuleResult to put in the
+ * verdict; API failures come back as an `error` result with the reason (fail closed), never thrown.
+ */
+export async function auditBranchProtection(
+  gh: GitHub,
+  repo: RepoRef,
+  branch: string,
+  entry: { environment: string; protection: ProtectionPolicy },
+  app: { appId: number; appSlug: string; checkName?: string; cache?: ProtectionFactsCache },
+): Promise<BranchAudit> {
+  const ctxBase = { appId: app.appId, appSlug: app.appSlug, checkName: app.checkName ?? CHECK_NAME };
+  const options: Pick<AuditOptions, "fix"> = { fix: "none" };
+  return auditBranch(
+    gh,
+    repo,
+    branch,
+    entry.environment,
+    entry.protection,
+    ctxBase,
+    options,
+    app.cache ?? new ProtectionFactsCache(),
+  );
+}
+
 function shouldFix(fix: FixMode, mode: ProtectionMode): boolean {
   if (mode === "off" || fix === "none") return false;
   return fix === "all" || mode === "enforce";
@@ -176,7 +202,7 @@ async function auditBranch(
   environment: string,
   protection: ProtectionPolicy,
   ctxBase: Omit<ProtectionContext, "org" | "teams" | "users" | "roles">,
-  options: AuditOptions,
+  options: Pick<AuditOptions, "fix">,
   cache: ProtectionFactsCache,
 ): Promise<BranchAudit> {
   const base = { branch, environment, mode: protection.mode };
@@ -230,14 +256,14 @@ async function auditRecordRefs(
   repo: RepoRef,
   policy: Policy,
   refs: ReturnType<typeof recordRefs>,
-  branches: string[],
+  branches: BranchListing,
   ctxBase: Omit<ProtectionContext, "org" | "teams" | "users" | "roles">,
   options: AuditOptions,
   cache: ProtectionFactsCache,
 ): Promise<ApprovedRefAudit[]> {
   const check = async (ref: string): Promise<{ facts: BranchProtectionFacts; ctx: ApprovedRefContext }> => {
-    // Record refs are listed only when the policy has globs; otherwise ask for classic protection anyway.
-    const exists = branches.includes(ref) ? true : undefined;
+    // Without a full listing, whether the ref exists is unknown: ask for classic protection anyway.
+    const exists = branches.names.includes(ref) ? true : branches.complete ? false : undefined;
     const facts = await fetchBranchProtectionFacts(gh, repo, ref, { cache, branchExists: exists });
     return { facts, ctx: { ...contextFor(ctxBase, facts), recordRefPrefix: policy.recordRefPrefix } };
   };
@@ -394,11 +420,11 @@ async function existingBranches(
   repo: RepoRef,
   policy: Policy,
   defaultBranch: string,
-): Promise<string[]> {
+): Promise<BranchListing> {
   if (hasGlobBranches(policy)) {
     try {
       const list = await gh.paginate("GET /repos/{owner}/{repo}/branches", { ...repo, per_page: 100 });
-      return list.map((b) => b.name);
+      return { names: list.map((b) => b.name), complete: true };
     } catch (error) {
       throw factsError(error, `the branches of ${repo.owner}/${repo.repo}`, '"Contents: read" repository');
     }
@@ -407,7 +433,13 @@ async function existingBranches(
   const exists = await Promise.all(
     names.map(async (b) => b === defaultBranch || (await readBranchHead(gh, repo, b)) !== null),
   );
-  return names.filter((_, i) => exists[i]);
+  return { names: names.filter((_, i) => exists[i]), complete: false };
+}
+
+/** Branch names known to exist; `complete` when they are every branch of the repository. */
+interface BranchListing {
+  names: string[];
+  complete: boolean;
 }
 
 /** Effective protection with nothing in it (for mode "off", which does not look). */
