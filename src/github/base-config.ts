@@ -1,12 +1,6 @@
+import { CODEOWNERS_LOCATIONS } from "../core/codeowners/locate.js";
 import type { FileSource } from "./file-source.js";
 import { FactsError } from "./octokit.js";
-
-/** Where the repo's own policy lives, on the base branch. */
-export const POLICY_PATH = ".github/pullgate.yml";
-/** The org-wide policy: the same path in the org's `.github` repository, on its default branch. */
-export const ORG_POLICY_REPO = ".github";
-/** GitHub's CODEOWNERS lookup order: the first that exists is the one GitHub uses. */
-export const CODEOWNERS_PATHS = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] as const;
 
 export interface SourceFile {
   /** "owner/repo@sha:path", for error messages. */
@@ -15,11 +9,11 @@ export interface SourceFile {
   text: string;
 }
 
-/** Reads the first CODEOWNERS GitHub would use; all three are asked at once to save round trips. */
+/** Reads the first CODEOWNERS GitHub would use (its lookup order); all three are asked at once to save round trips. */
 export async function readCodeowners(source: FileSource): Promise<SourceFile | null> {
-  const texts = await Promise.all(CODEOWNERS_PATHS.map((p) => source.readFile(p)));
+  const texts = await Promise.all(CODEOWNERS_LOCATIONS.map((p) => source.readFile(p)));
   for (const [i, text] of texts.entries()) {
-    const path = CODEOWNERS_PATHS[i] as string;
+    const path = CODEOWNERS_LOCATIONS[i] as string;
     if (text !== null) return { file: `${source.label}:${path}`, path, text };
   }
   return null;

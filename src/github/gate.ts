@@ -41,13 +41,17 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
       `evaluating ${target.repo.owner}/${target.repo.repo}#${target.number}`,
     );
   } catch (error) {
-    const reason = error instanceof FactsError ? error.message : `unexpected error: ${(error as Error).message}`;
+    const reason =
+      error instanceof FactsError ? error.message : `unexpected error: ${(error as Error).message}`;
     deps.log.warn({ err: error, pull: target.number }, `pullgate failed closed: ${reason}`);
     const verdict: Verdict = errorVerdict(target.headSha, reason);
     const decision: Decision = emptyDecision(target, verdict);
-    await completeCheck(gh, target.repo, checkRunId, renderCheck(verdict, decision, [
-      "Use “Re-run” or “Re-evaluate” once the cause is fixed.",
-    ]));
+    await completeCheck(
+      gh,
+      target.repo,
+      checkRunId,
+      renderCheck(verdict, decision, ["Use “Re-run” or “Re-evaluate” once the cause is fixed."]),
+    );
     deps.metrics.evaluations.inc({ conclusion: "error" });
     return null;
   }

@@ -1,4 +1,5 @@
 import type { Review, ReviewState } from "../core/reviews/types.js";
+import { ImmutableCache } from "./immutable-cache.js";
 import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
 
 /** GitHub stops listing a PR's files at 3,000 and its commits at 250 (DESIGN.md §4). */
@@ -37,6 +38,68 @@ export interface PullSnapshot {
   reviews: Review[];
 }
 
+/** Complete PR listings by (repo, number, base SHA, head SHA), kept in their compact form. */
+const fileCache = new ImmutableCache<string, string[]>(200);
+const commitCache = new ImmutableCache<string, PullCommit[]>(200);
+
+/** Every changed path (both sides of a rename), or FactsError if the listing disagrees with the PR's count. */
+async function listChangedFiles(
+  gh: GitHub,
+  repo: RepoRef,
+  number: number,
+  expected: number,
+): Promise<string[]> {
+  const files = await gh.paginate(gh.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
+  // The count can race with a push; the listing is what we evaluate, so it must match it.
+  if (files.length !== expected) {
+    throw new FactsError(
+      `GitHub listed ${files.length} files but the pull request reports ${expected}; re-run when the listing settles`,
+    );
+  }
+  const changed = new Set<string>();
+  for (const f of files) {
+    changed.add(f.filename);
+    // A rename changes two paths: owners of the old location must see the file leave.
+    if (f.previous_filename) changed.add(f.previous_filename);
+  }
+  return [...changed].sort();
+}
+
+/** Every commit of the PR ending at the head, or FactsError if the listing is incomplete. */
+async function listCommits(
+  gh: GitHub,
+  repo: RepoRef,
+  number: number,
+  expected: number,
+  headSha: string,
+): Promise<PullCommit[]> {
+  const commits = await gh.paginate(gh.rest.pulls.listCommits, {
+    ...repo,
+    pull_number: number,
+    per_page: 100,
+  });
+  if (commits.length !== expected) {
+    throw new FactsError(
+      `GitHub listed ${commits.length} commits but the pull request reports ${expected}; re-run when the listing settles`,
+    );
+  }
+  if (commits.length === 0 || commits[commits.length - 1]?.sha !== headSha) {
+    throw new FactsError(`the commit listing does not end at the head ${headSha.slice(0, 7)}`);
+  }
+  return commits.map((c) => ({
+    sha: c.sha,
+    tree: c.commit.tree.sha,
+    parents: c.parents.map((p) => p.sha),
+    authorEmail: c.commit.author?.email ?? "",
+    authorLogin: c.author?.login ?? null,
+    committerEmail: c.commit.committer?.email ?? "",
+    committerLogin: c.committer?.login ?? null,
+    payload: c.commit.verification?.payload ?? null,
+    signature: c.commit.verification?.signature ?? null,
+    githubVerified: c.commit.verification?.verified ?? false,
+  }));
+}
+
 const REVIEW_STATES: ReadonlySet<string> = new Set([
   "APPROVED",
   "CHANGES_REQUESTED",
@@ -72,31 +135,15 @@ export async function fetchPullSnapshot(
       `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature. Squash or split the branch.`,
     );
   }
-  const [files, commits, reviews] = await Promise.all([
-    gh.paginate(gh.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 }),
-    gh.paginate(gh.rest.pulls.listCommits, { ...repo, pull_number: number, per_page: 100 }),
+  // Files and commits of a PR are a function of its base and head commits: a review event for the
+  // same pair re-uses them. Only complete listings are cached (a failed check throws, and failures
+  // are not cached). Reviews change without a push, so they are always listed afresh.
+  const pair = `${repo.owner}/${repo.repo}#${number}@${pr.base.sha}..${headSha}`;
+  const [changedFiles, commits, reviews] = await Promise.all([
+    fileCache.getOrLoad(pair, () => listChangedFiles(gh, repo, number, pr.changed_files)),
+    commitCache.getOrLoad(pair, () => listCommits(gh, repo, number, pr.commits, headSha)),
     gh.paginate(gh.rest.pulls.listReviews, { ...repo, pull_number: number, per_page: 100 }),
   ]);
-  // The counts can race with a push; the listings are what we evaluate, so they must match them.
-  if (files.length !== pr.changed_files) {
-    throw new FactsError(
-      `GitHub listed ${files.length} files but the pull request reports ${pr.changed_files}; re-run when the listing settles`,
-    );
-  }
-  if (commits.length !== pr.commits) {
-    throw new FactsError(
-      `GitHub listed ${commits.length} commits but the pull request reports ${pr.commits}; re-run when the listing settles`,
-    );
-  }
-  if (commits.length === 0 || commits[commits.length - 1]?.sha !== headSha) {
-    throw new FactsError(`the commit listing does not end at the head ${headSha.slice(0, 7)}`);
-  }
-  const changedFiles = new Set<string>();
-  for (const f of files) {
-    changedFiles.add(f.filename);
-    // A rename changes two paths: owners of the old location must see the file leave.
-    if (f.previous_filename) changedFiles.add(f.previous_filename);
-  }
   return {
     repo,
     number,
@@ -108,19 +155,8 @@ export async function fetchPullSnapshot(
     baseSha: pr.base.sha,
     state: pr.state,
     draft: pr.draft ?? false,
-    changedFiles: [...changedFiles].sort(),
-    commits: commits.map((c) => ({
-      sha: c.sha,
-      tree: c.commit.tree.sha,
-      parents: c.parents.map((p) => p.sha),
-      authorEmail: c.commit.author?.email ?? "",
-      authorLogin: c.author?.login ?? null,
-      committerEmail: c.commit.committer?.email ?? "",
-      committerLogin: c.committer?.login ?? null,
-      payload: c.commit.verification?.payload ?? null,
-      signature: c.commit.verification?.signature ?? null,
-      githubVerified: c.commit.verification?.verified ?? false,
-    })),
+    changedFiles,
+    commits,
     reviews: reviews
       .filter((r) => r.user && REVIEW_STATES.has(r.state))
       .map((r) => ({

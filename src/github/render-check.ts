@@ -33,6 +33,8 @@ function describeMissing(m: Missing): string {
   switch (m.kind) {
     case "owner-approval":
       return `${m.files.length} file(s) need ${m.needed - m.have} more approval(s) from ${m.owners.map(escapeMarkdown).join(", ")} (${escapeMarkdown(m.rule)}): ${listFiles(m.files)}`;
+    case "changes-requested":
+      return `@${escapeMarkdown(m.reviewer)} requested changes on ${code(shortSha(m.commit))}`;
     case "approvals":
       return `${m.needed - m.have} more approval(s) needed (${m.have} of ${m.needed})`;
     case "signature":
@@ -64,6 +66,7 @@ function ruleSection(rule: RuleResult): string {
     lines.push("", "**How to fix:**");
     for (const f of rule.fix) lines.push(`- ${escapeMarkdown(f)}`);
   }
+  for (const n of rule.notes ?? []) lines.push("", `> ${escapeMarkdown(n)}`);
   if (rule.satisfied.length > 0) {
     lines.push("", "<details><summary>Already satisfied</summary>", "");
     for (const s of rule.satisfied) lines.push(`- ${escapeMarkdown(s)}`);

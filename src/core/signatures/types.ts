@@ -15,6 +15,11 @@ export interface SignatureVerdict {
   keyFingerprint: string | null;
   /** Email of the signer identity (OpenPGP user ID email / SSH principal), when known. */
   signerEmail: string | null;
+  /**
+   * Every identity the signer may be matched on (all valid user ID emails of the OpenPGP key /
+   * every allowed_signers principal that verified); optional extension, absent means [signerEmail].
+   */
+  signerEmails?: string[];
   /** Human-readable reason: "good signature by ...", "no signature", "signed by unknown key ...", "key expired", ... */
   reason: string;
 }

@@ -11,6 +11,8 @@ export type Missing =
   | { kind: "owner-approval"; files: string[]; owners: string[]; needed: number; have: number; rule: string }
   /** The PR needs more approvals overall. */
   | { kind: "approvals"; needed: number; have: number }
+  /** A writer's latest review requests changes: it blocks until they approve or it is dismissed. */
+  | { kind: "changes-requested"; reviewer: string; commit: string }
   /** A commit has no valid signature by a trusted key (reason says why). */
   | { kind: "signature"; commit: string; reason: string; signer: string | null }
   /** A sensitive file (CODEOWNERS, policy, keyring, workflows) changed without a policy admin's approval. */
@@ -35,6 +37,8 @@ export interface RuleResult {
   missing: Missing[];
   /** How to fix each missing item, imperative sentences. */
   fix: string[];
+  /** Optional context that is neither satisfied nor missing, e.g. "@alice's approval does not count: author's own approval". */
+  notes?: string[];
 }
 
 export interface Verdict {

@@ -1,0 +1,10 @@
+/** Durations for --interval and --max-age: "30s", "15m", "24h", "7d" (one unit, whole numbers). */
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds, or null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = /^([1-9][0-9]{0,8})(s|m|h|d)$/.exec(text);
+  if (m === null || m[1] === undefined || m[2] === undefined) return null;
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}

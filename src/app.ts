@@ -1,0 +1,129 @@
+import type { ApplicationFunction, Context } from "probot";
+import { gatePull } from "./github/gate.js";
+import { handlePush, type RecordSigner } from "./github/records/publish.js";
+import type { RepoRef } from "./github/octokit.js";
+import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
+
+export interface AppOptions {
+  appId: number;
+  metrics: PullgateMetrics;
+  /** An evaluation that takes longer completes its check as a failure (fail closed). */
+  evaluationTimeoutMs: number;
+  /** The record-signing key; null = gate PRs but publish no records (said at start and on pushes). */
+  signer: RecordSigner | null;
+  /** Delays between asks of `commits/{sha}/pulls` after a push (GitHub can answer late). */
+  pullLookupRetryDelaysMs: readonly number[];
+  now: () => Date;
+}
+
+type PullTarget = { repo: RepoRef; number: number; headSha: string; lastPusher?: string };
+
+/**
+ * The Probot app: typed handlers that translate webhook events into "gate this PR head" work.
+ * Everything else (facts, verdicts, check runs) lives in src/github and the pure core.
+ */
+export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): ApplicationFunction {
+  const options: AppOptions = {
+    metrics: partial.metrics ?? pullgateMetrics(),
+    evaluationTimeoutMs: partial.evaluationTimeoutMs ?? 60_000,
+    appId: partial.appId,
+    signer: partial.signer ?? null,
+    pullLookupRetryDelaysMs: partial.pullLookupRetryDelaysMs ?? [1_000, 2_000, 4_000],
+    now: partial.now ?? (() => new Date()),
+  };
+
+  return (app) => {
+    const gate = async (context: Context, target: PullTarget) => {
+      await gatePull(
+        {
+          appId: options.appId,
+          metrics: options.metrics,
+          timeoutMs: options.evaluationTimeoutMs,
+          log: context.log,
+        },
+        context.octokit,
+        target,
+      );
+    };
+
+    app.on(
+      [
+        "pull_request.opened",
+        "pull_request.synchronize",
+        "pull_request.reopened",
+        "pull_request.ready_for_review",
+      ],
+      async (context) => {
+        options.metrics.webhooks.inc({ event: `pull_request.${context.payload.action}` });
+        const pr = context.payload.pull_request;
+        await gate(context, {
+          repo: context.repo(),
+          number: pr.number,
+          headSha: pr.head.sha,
+          // The sender of a synchronize event is who pushed the new head (GitHub's last-push rule).
+          ...(context.payload.action === "synchronize" ? { lastPusher: context.payload.sender.login } : {}),
+        });
+      },
+    );
+
+    app.on("pull_request.edited", async (context) => {
+      options.metrics.webhooks.inc({ event: "pull_request.edited" });
+      // Only a new base changes the verdict: it means another branch's policy.
+      if (!context.payload.changes.base) return;
+      const pr = context.payload.pull_request;
+      await gate(context, { repo: context.repo(), number: pr.number, headSha: pr.head.sha });
+    });
+
+    app.on(
+      ["pull_request_review.submitted", "pull_request_review.dismissed", "pull_request_review.edited"],
+      async (context) => {
+        options.metrics.webhooks.inc({ event: `pull_request_review.${context.payload.action}` });
+        const pr = context.payload.pull_request;
+        await gate(context, { repo: context.repo(), number: pr.number, headSha: pr.head.sha });
+      },
+    );
+
+    app.on(["check_run.rerequested", "check_run.requested_action"], async (context) => {
+      options.metrics.webhooks.inc({ event: `check_run.${context.payload.action}` });
+      const run = context.payload.check_run;
+      if (run.app?.id !== options.appId || run.name !== "pullgate") return;
+      for (const pr of run.pull_requests) {
+        await gate(context, { repo: context.repo(), number: pr.number, headSha: run.head_sha });
+      }
+    });
+
+    app.on("push", async (context) => {
+      options.metrics.webhooks.inc({ event: "push" });
+      const p = context.payload;
+      const outcome = await handlePush(
+        {
+          appId: options.appId,
+          signer: options.signer,
+          log: context.log,
+          metrics: options.metrics,
+          pullLookupRetryDelaysMs: options.pullLookupRetryDelaysMs,
+          maxPublishAttempts: 5,
+          now: options.now,
+        },
+        context.octokit,
+        context.repo(),
+        {
+          ref: p.ref,
+          before: p.before,
+          after: p.after,
+          deleted: p.deleted,
+          pusher: p.sender?.login ?? p.pusher.name,
+        },
+      );
+      context.log.debug({ outcome }, "push handled");
+    });
+
+    app.on(["check_suite.requested", "check_suite.rerequested"], async (context) => {
+      options.metrics.webhooks.inc({ event: `check_suite.${context.payload.action}` });
+      const suite = context.payload.check_suite;
+      for (const pr of suite.pull_requests) {
+        await gate(context, { repo: context.repo(), number: pr.number, headSha: suite.head_sha });
+      }
+    });
+  };
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "../command.js";
+import { parseCommandArgs } from "../args.js";
+import { IoError, UsageError } from "../errors.js";
+import type { CliIo } from "../io.js";
+
+/** PRIVATE_KEY may be the PEM itself or its base64 (for platforms without multi-line variables). */
+function decodePem(value: string): string {
+  if (value.includes("-----BEGIN")) return value.replace(/\\n/g, "\n");
+  const decoded = Buffer.from(value, "base64").toString("utf8");
+  if (decoded.includes("-----BEGIN")) return decoded;
+  throw new UsageError("PRIVATE_KEY is neither a PEM key nor base64 of one");
+}
+
+function readSecretFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new IoError(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+export function serveConfigFromEnv(env: CliIo["env"]) {
+  const appId = Number(env.APP_ID);
+  if (!Number.isInteger(appId) || appId <= 0)
+    throw new UsageError("APP_ID must be the GitHub App's numeric id");
+  const privateKey = env.PRIVATE_KEY
+    ? decodePem(env.PRIVATE_KEY)
+    : env.PRIVATE_KEY_PATH
+      ? readSecretFile(env.PRIVATE_KEY_PATH, "PRIVATE_KEY_PATH")
+      : undefined;
+  if (!privateKey) throw new UsageError("PRIVATE_KEY or PRIVATE_KEY_PATH is required");
+  const webhookSecret = env.WEBHOOK_SECRET;
+  if (!webhookSecret)
+    throw new UsageError("WEBHOOK_SECRET is required: pullgate never accepts unsigned webhooks");
+  const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}/api/v3` : undefined;
+  const signingKey = env.PULLGATE_SIGNING_KEY
+    ? env.PULLGATE_SIGNING_KEY
+    : env.PULLGATE_SIGNING_KEY_FILE
+      ? readSecretFile(env.PULLGATE_SIGNING_KEY_FILE, "PULLGATE_SIGNING_KEY_FILE")
+      : undefined;
+  const port = env.PORT ? Number(env.PORT) : 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`PORT ${env.PORT} is not a port number`);
+  return {
+    appId,
+    privateKey,
+    webhookSecret,
+    baseUrl,
+    port,
+    host: env.HOST || "0.0.0.0",
+    redisUrl: env.REDIS_URL || undefined,
+    signingKey,
+    signingPassphrase: env.PULLGATE_SIGNING_PASSPHRASE || undefined,
+    logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
+  };
+}
+
+export const command: Command = {
+  usage: "serve",
+  summary:
+    "Run the GitHub App (APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, GHE_HOST, PORT, PULLGATE_SIGNING_KEY(_FILE), REDIS_URL); serves /healthz and /metrics",
+  async run(argv, io) {
+    parseCommandArgs(argv, {}, false);
+    const config = serveConfigFromEnv(io.env);
+    const { startServer } = await import("../../server.js");
+    const server = await startServer({
+      appId: config.appId,
+      privateKey: config.privateKey,
+      webhookSecret: config.webhookSecret,
+      port: config.port,
+      host: config.host,
+      logLevel: config.logLevel,
+      ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      ...(config.signingKey ? { signingKey: config.signingKey } : {}),
+      ...(config.signingPassphrase ? { signingPassphrase: config.signingPassphrase } : {}),
+    });
+    if (server.signer) {
+      io.stderr(`pullgate: signing approved-revision records with key ${server.signer.fingerprint}`);
+    } else {
+      io.stderr(
+        "pullgate: no PULLGATE_SIGNING_KEY(_FILE): pull requests are gated, but no approved-revision records are published",
+      );
+    }
+    io.stderr(`pullgate: listening on ${server.url} (webhooks at ${server.webhookUrl})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    io.stderr("pullgate: shutting down");
+    await server.close();
+    return 0;
+  },
+};

@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { fetchAndVerify } from "../../agent/fetch-verify.js";
+import { GitCache } from "../../agent/git.js";
+import { readState, StateError, writeStateAtomic } from "../../agent/state.js";
+import { resolveTarget } from "../../agent/target.js";
+import { RecordVerificationError } from "../../record/errors.js";
+import { parseCommandArgs, requireOption } from "../args.js";
+import type { Command } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, IoError } from "../errors.js";
+import { printJson } from "../io.js";
+
+export const command: Command = {
+  usage:
+    "verify --repo URL|DIR --environment ENV --keys PATH [--state FILE] [--max-age DUR] [--repository OWNER/NAME] [--json]",
+  summary:
+    "Fetch approved/<ENV> and verify its newest record (signature, repository, environment, tree, sequence, age)",
+  async run(argv, io) {
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        repo: { type: "string" },
+        environment: { type: "string" },
+        keys: { type: "string" },
+        state: { type: "string" },
+        "max-age": { type: "string" },
+        repository: { type: "string" },
+      },
+      false,
+    );
+    const target = await resolveTarget(
+      {
+        repo: requireOption(values.repo, "repo"),
+        environment: requireOption(values.environment, "environment"),
+        keys: requireOption(values.keys, "keys"),
+        repository: values.repository,
+        maxAge: values["max-age"],
+      },
+      io.cwd,
+    );
+    const stateFile =
+      values.state === undefined
+        ? null
+        : isAbsolute(values.state)
+          ? values.state
+          : resolve(io.cwd, values.state);
+
+    let state;
+    try {
+      state = stateFile === null ? null : await readState(stateFile);
+    } catch (error) {
+      if (error instanceof StateError) throw new IoError(error.message);
+      throw error;
+    }
+    if (
+      state !== null &&
+      (state.repository !== target.repository || state.environment !== target.environment)
+    ) {
+      throw new IoError(
+        `state file belongs to ${state.repository} ${state.environment}, not ${target.repository} ${target.environment}`,
+      );
+    }
+
+    // With --state the fetched objects are kept beside it (next runs fetch only what is new);
+    // without, a throwaway cache.
+    const temporary = stateFile === null ? await mkdtemp(join(tmpdir(), "pullgate-verify-")) : null;
+    const cache = new GitCache(temporary ?? `${stateFile}.git`, { ...process.env, ...io.env });
+    try {
+      const record = await fetchAndVerify({
+        cache,
+        ...target,
+        lastAccepted: state === null ? null : { sequence: state.sequence, recordCommit: state.recordCommit },
+        now: new Date(),
+      });
+      const { fields } = record;
+      if (stateFile !== null && !record.unchanged) {
+        try {
+          await writeStateAtomic(stateFile, {
+            repository: target.repository,
+            environment: target.environment,
+            sequence: fields.sequence,
+            recordCommit: record.recordCommit,
+            sourceCommit: fields.sourceCommit,
+            sourceTree: fields.sourceTree,
+            acceptedAt: new Date().toISOString(),
+            ...(state?.deployed === undefined ? {} : { deployed: state.deployed }),
+          });
+        } catch (error) {
+          throw new IoError(`cannot write state file ${stateFile}: ${(error as Error).message}`);
+        }
+      }
+      const result = {
+        verified: true,
+        sequence: fields.sequence,
+        sourceCommit: fields.sourceCommit,
+        sourceTree: fields.sourceTree,
+        recordCommit: record.recordCommit,
+      };
+      if (values.json) printJson(io, result);
+      else {
+        io.stdout(
+          `verified ${target.repository} approved/${target.environment} #${fields.sequence}: record ${record.recordCommit}, ` +
+            `source ${fields.sourceCommit} (PR #${fields.pullRequest}, approved by ${fields.approvedBy.join(", ")}, ` +
+            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}`,
+        );
+      }
+      return EXIT_OK;
+    } catch (error) {
+      if (!(error instanceof RecordVerificationError)) throw error;
+      if (values.json) printJson(io, { verified: false, code: error.code, reason: error.message });
+      io.stderr(`pullgate verify: REFUSED ${error.code}: ${error.message}`);
+      if (error.code === "WRONG_REPOSITORY" && target.repositoryDerived) {
+        io.stderr(
+          `(${target.repository} was derived from --repo; pass --repository OWNER/NAME if that is not the repository)`,
+        );
+      }
+      // Not reaching the repository is an I/O error (exit 2); everything else is a refusal (exit 1).
+      return error.code === "FETCH_FAILED" ? EXIT_USAGE : EXIT_FAILURE;
+    } finally {
+      if (temporary !== null) await rm(temporary, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,280 @@
+/**
+ * Verifies an approved-revision record, sigstore-style: a fixed list of small checks, in order, each
+ * of which either passes or throws RecordVerificationError with a code (DESIGN.md §5). The trailers
+ * are only interpreted after the signature over them verified: nothing unauthenticated is trusted.
+ *
+ * Pure: the adapter (src/agent) fetches and supplies the raw objects and the ancestry answer.
+ */
+
+import * as openpgp from "openpgp";
+import { refuse, RecordVerificationError } from "./errors.js";
+import { parseIssuedAt, parseRecordMessage, type RecordFields } from "./format.js";
+import { fingerprintOf, readPublicKeys } from "./keys.js";
+import { commitSha, parseRawCommit, RawCommitError, type RawCommit } from "./raw-commit.js";
+
+export interface AcceptedRecord {
+  sequence: number;
+  recordCommit: string;
+}
+
+/** What the adapter read from git. */
+export interface RecordVerificationInput {
+  /** The SHA the approved ref points at. */
+  recordCommit: string;
+  /** `git cat-file commit <recordCommit>`. */
+  recordRaw: string;
+  /** Raw text of the record's first parent when it has two parents (the previous record). */
+  previousRecordRaw: string | null;
+  /**
+   * Tree of the source commit the record names (its last parent), as the object store reports it
+   * (`git rev-parse <sha>^{tree}`: git checks object ids on fetch); null when the commit is absent.
+   */
+  sourceCommitTree: string | null;
+  /**
+   * Whether lastAccepted.recordCommit is on the first-parent chain of recordCommit (or is it): the
+   * record chain, not merely any ancestry path; null when there is no last accepted record.
+   */
+  descendsFromLastAccepted: boolean | null;
+}
+
+/** What the agent pins and remembers. */
+export interface RecordVerificationContext {
+  /** Armored OpenPGP public keys the agent trusts (one or more per string). */
+  keyring: string[];
+  repository: string;
+  environment: string;
+  lastAccepted: AcceptedRecord | null;
+  now: Date;
+  /** Refuse records issued longer ago than this (freeze protection); null: no limit. */
+  maxAgeMs: number | null;
+  /** Tolerated clock skew for records issued "in the future". Default 5 minutes. */
+  maxClockSkewMs?: number;
+}
+
+export interface VerifiedRecord {
+  recordCommit: string;
+  fields: RecordFields;
+  commit: RawCommit;
+  /** Primary key fingerprint of the key that signed the record. */
+  signer: string;
+  /** True when this is the record already accepted last time (nothing new to deploy). */
+  unchanged: boolean;
+}
+
+const DEFAULT_SKEW_MS = 5 * 60 * 1000;
+
+/** Runs every check of DESIGN.md §5; returns the verified record or throws RecordVerificationError. */
+export async function verifyRecord(
+  input: RecordVerificationInput,
+  ctx: RecordVerificationContext,
+): Promise<VerifiedRecord> {
+  const commit = checkWellFormedCommit(input);
+  const signer = await checkSignature(commit, ctx);
+  const fields = checkRecordMessage(commit);
+  checkKeyTrailer(fields, signer);
+  checkRepositoryAndEnvironment(fields, ctx);
+  checkParents(commit, fields, input);
+  checkTree(commit, fields, input);
+  checkFreshness(fields, ctx);
+  const unchanged = checkSequence(input, fields, ctx);
+  if (!unchanged) checkDescent(input, ctx);
+  return { recordCommit: input.recordCommit, fields, commit, signer, unchanged };
+}
+
+/** The object is the commit the ref names, and it parses. */
+export function checkWellFormedCommit(input: RecordVerificationInput): RawCommit {
+  if (commitSha(input.recordRaw) !== input.recordCommit) {
+    refuse("MALFORMED_RECORD", `object content does not hash to ${input.recordCommit}`);
+  }
+  return parseCommitOrRefuse(input.recordRaw, "MALFORMED_RECORD", "record");
+}
+
+function parseCommitOrRefuse(
+  raw: string,
+  code: "MALFORMED_RECORD" | "PARENTS_INVALID",
+  what: string,
+): RawCommit {
+  try {
+    return parseRawCommit(raw);
+  } catch (error) {
+    if (error instanceof RawCommitError) refuse(code, `${what} commit: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Exactly one signature, by a key in the pinned keyring, valid over the exact commit bytes. */
+export async function checkSignature(commit: RawCommit, ctx: RecordVerificationContext): Promise<string> {
+  if (commit.gpgsig === null) refuse("UNSIGNED", "no gpgsig header");
+  if (!commit.gpgsig.startsWith("-----BEGIN PGP SIGNATURE-----")) {
+    refuse("SIGNATURE_INVALID", "the gpgsig header is not an OpenPGP signature");
+  }
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ armoredSignature: commit.gpgsig });
+  } catch (error) {
+    refuse("SIGNATURE_INVALID", `unreadable signature: ${errorMessage(error)}`);
+  }
+  if (signature.packets.length !== 1) {
+    refuse("SIGNATURE_INVALID", `expected one signature packet, found ${signature.packets.length}`);
+  }
+  let keyring: openpgp.Key[];
+  try {
+    keyring = await readPublicKeys(ctx.keyring);
+  } catch (error) {
+    // A broken pinned keyring must never turn into "no key matched, but fine": it is a refusal.
+    refuse("UNKNOWN_KEY", `the pinned keyring is unreadable: ${errorMessage(error)}`);
+  }
+  const [keyID] = signature.getSigningKeyIDs();
+  const signingKey = keyID === undefined ? undefined : keyring.find((key) => key.getKeys(keyID).length > 0);
+  if (keyID === undefined || signingKey === undefined) {
+    refuse("UNKNOWN_KEY", `signed by key ID ${keyID?.toHex().toUpperCase() ?? "(none)"}`);
+  }
+  try {
+    const message = await openpgp.createMessage({ binary: new TextEncoder().encode(commit.signedPayload) });
+    const result = await openpgp.verify({
+      message,
+      signature,
+      verificationKeys: [signingKey],
+      format: "binary",
+      // Judge the signature at now + tolerated skew: an app clock slightly ahead of the agent's must
+      // not turn a genuine record into "signature invalid"; checkFreshness judges the issue time.
+      date: new Date(ctx.now.getTime() + (ctx.maxClockSkewMs ?? DEFAULT_SKEW_MS)),
+      expectSigned: true,
+    });
+    const [first] = result.signatures;
+    if (first === undefined) refuse("SIGNATURE_INVALID", "no signature result");
+    await first.verified;
+  } catch (error) {
+    if (error instanceof RecordVerificationError) throw error;
+    refuse("SIGNATURE_INVALID", errorMessage(error));
+  }
+  return fingerprintOf(signingKey);
+}
+
+/** The (now authenticated) message is a well-formed record. */
+export function checkRecordMessage(commit: RawCommit): RecordFields {
+  if (commit.otherHeaders.length > 0) {
+    refuse("MALFORMED_RECORD", `unexpected header ${commit.otherHeaders[0]?.name ?? ""}`);
+  }
+  const parsed = parseRecordMessage(commit.message);
+  if (parsed.fields === null) refuse("MALFORMED_RECORD", parsed.errors.join("; "));
+  return parsed.fields;
+}
+
+/** The Pullgate-Key trailer names the key that actually signed (no confusion on key rotation). */
+export function checkKeyTrailer(fields: RecordFields, signer: string): void {
+  if (fields.key !== signer) refuse("KEY_MISMATCH", `trailer names ${fields.key}, signed by ${signer}`);
+}
+
+/** The record is for this agent's repository and environment (no mix-and-match). */
+export function checkRepositoryAndEnvironment(fields: RecordFields, ctx: RecordVerificationContext): void {
+  // GitHub owner and repository names are case-insensitive.
+  if (fields.repository.toLowerCase() !== ctx.repository.toLowerCase()) {
+    refuse("WRONG_REPOSITORY", `record is for ${fields.repository}, expected ${ctx.repository}`);
+  }
+  if (fields.environment !== ctx.environment) {
+    refuse("WRONG_ENVIRONMENT", `record is for ${fields.environment}, expected ${ctx.environment}`);
+  }
+}
+
+/**
+ * Parents are [previous record, source commit] (just [source commit] for #1), and the previous record
+ * is record #n-1 of the same repository and environment.
+ */
+export function checkParents(commit: RawCommit, fields: RecordFields, input: RecordVerificationInput): void {
+  const { parents } = commit;
+  if (fields.sequence === 1) {
+    if (parents.length !== 1 || parents[0] !== fields.sourceCommit) {
+      refuse("PARENTS_INVALID", "record #1 must have exactly one parent, its source commit");
+    }
+    return;
+  }
+  if (parents.length !== 2 || parents[1] !== fields.sourceCommit) {
+    refuse(
+      "PARENTS_INVALID",
+      `record #${fields.sequence} must have parents [previous record, source commit]`,
+    );
+  }
+  const previousSha = parents[0] ?? "";
+  if (input.previousRecordRaw === null || commitSha(input.previousRecordRaw) !== previousSha) {
+    refuse("PARENTS_INVALID", `previous record ${previousSha} is not available`);
+  }
+  const previous = parseCommitOrRefuse(input.previousRecordRaw, "PARENTS_INVALID", "previous record");
+  const previousFields = parseRecordMessage(previous.message).fields;
+  if (previousFields === null) refuse("PARENTS_INVALID", `first parent ${previousSha} is not a record`);
+  if (
+    previousFields.repository.toLowerCase() !== fields.repository.toLowerCase() ||
+    previousFields.environment !== fields.environment ||
+    previousFields.sequence !== fields.sequence - 1
+  ) {
+    refuse(
+      "PARENTS_INVALID",
+      `first parent is record #${previousFields.sequence} of ${previousFields.repository}/${previousFields.environment}, ` +
+        `expected #${fields.sequence - 1} of ${fields.repository}/${fields.environment}`,
+    );
+  }
+}
+
+/** The record's tree is the named source tree, which is the named source commit's tree. */
+export function checkTree(commit: RawCommit, fields: RecordFields, input: RecordVerificationInput): void {
+  if (commit.tree !== fields.sourceTree) {
+    refuse("TREE_MISMATCH", `record tree ${commit.tree} is not Pullgate-Source-Tree ${fields.sourceTree}`);
+  }
+  if (input.sourceCommitTree === null) {
+    refuse("TREE_MISMATCH", `source commit ${fields.sourceCommit} is not available`);
+  }
+  if (input.sourceCommitTree !== fields.sourceTree) {
+    refuse("TREE_MISMATCH", `source commit's tree ${input.sourceCommitTree} is not ${fields.sourceTree}`);
+  }
+}
+
+/** Not issued in the future, not older than max-age. */
+export function checkFreshness(fields: RecordFields, ctx: RecordVerificationContext): void {
+  const issued = parseIssuedAt(fields.issuedAt);
+  if (issued === null) refuse("MALFORMED_RECORD", "unreadable Pullgate-Issued-At");
+  const now = ctx.now.getTime();
+  if (issued - now > (ctx.maxClockSkewMs ?? DEFAULT_SKEW_MS)) {
+    refuse("ISSUED_IN_FUTURE", `issued at ${fields.issuedAt}, now is ${ctx.now.toISOString()}`);
+  }
+  if (ctx.maxAgeMs !== null && now - issued > ctx.maxAgeMs) {
+    refuse("EXPIRED", `issued at ${fields.issuedAt}, more than ${Math.round(ctx.maxAgeMs / 1000)}s ago`);
+  }
+}
+
+/** Above the last accepted sequence; returns true when it IS the last accepted record. */
+export function checkSequence(
+  input: RecordVerificationInput,
+  fields: RecordFields,
+  ctx: RecordVerificationContext,
+): boolean {
+  const last = ctx.lastAccepted;
+  if (last === null) return false;
+  if (input.recordCommit === last.recordCommit) {
+    if (fields.sequence !== last.sequence) {
+      refuse(
+        "SEQUENCE_NOT_INCREASING",
+        `state says #${last.sequence} for this record, it says #${fields.sequence}`,
+      );
+    }
+    return true;
+  }
+  if (fields.sequence <= last.sequence) {
+    refuse(
+      "SEQUENCE_NOT_INCREASING",
+      `record #${fields.sequence} is not above last accepted #${last.sequence}`,
+    );
+  }
+  return false;
+}
+
+/** The last accepted record is in this record's history (no fork, no rollback to a side chain). */
+export function checkDescent(input: RecordVerificationInput, ctx: RecordVerificationContext): void {
+  if (ctx.lastAccepted === null) return;
+  if (input.descendsFromLastAccepted !== true) {
+    refuse("NOT_DESCENDANT", `last accepted record ${ctx.lastAccepted.recordCommit} is not an ancestor`);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

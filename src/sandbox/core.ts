@@ -1,0 +1,415 @@
+import { join } from "node:path";
+import type { KeyObject } from "node:crypto";
+import type { Actor } from "./auth/actor.js";
+import { HttpError, forbidden, notFound } from "./http/errors.js";
+import type { ApiRequest } from "./http/request.js";
+import { GitRepo } from "./git/repo.js";
+import type { Instrumentation } from "./instrumentation.js";
+import type { WebFlowKey } from "./signing/webflow.js";
+import { isoNow, type StateStore } from "./state/store.js";
+import type { OrgRecord, RepoRecord, RepoRole, UserRecord } from "./state/types.js";
+import type { WebhookQueue } from "./webhooks/queue.js";
+
+const ROLE_RANK: Record<RepoRole | "none", number> = {
+  none: 0,
+  read: 1,
+  triage: 2,
+  write: 3,
+  maintain: 4,
+  admin: 5,
+};
+
+export function roleAtLeast(role: RepoRole | "none", min: RepoRole): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[min];
+}
+
+function maxRole(a: RepoRole | "none", b: RepoRole | "none"): RepoRole | "none" {
+  return ROLE_RANK[a] >= ROLE_RANK[b] ? a : b;
+}
+
+/** GitHub's legacy global node id, e.g. `MDQ6VXNlcjE=` for "04:User1". */
+export function nodeId(type: string, id: number): string {
+  return Buffer.from(`${String(type.length).padStart(2, "0")}:${type}${id}`).toString("base64");
+}
+
+/** Serialises one async task at a time per key (ref updates of a repository). */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+export interface CoreOptions {
+  dir: string;
+  store: StateStore;
+  origin: string;
+  appPublicKey: KeyObject;
+  webflow: WebFlowKey;
+  webhooks: WebhookQueue;
+  instrumentation: Instrumentation;
+  rateLimit: number;
+  adminToken: string;
+}
+
+/**
+ * The shared services every route uses: state, repositories on disk, access rules, URLs,
+ * webhook emission and the canonical JSON shapes of users, orgs and repositories.
+ */
+export class SandboxCore {
+  readonly dir: string;
+  readonly store: StateStore;
+  readonly origin: string;
+  readonly apiUrl: string;
+  readonly appPublicKey: KeyObject;
+  readonly webflow: WebFlowKey;
+  readonly webhooks: WebhookQueue;
+  readonly instrumentation: Instrumentation;
+  readonly rateLimit: number;
+  readonly adminToken: string;
+  readonly mutex = new KeyedMutex();
+  private readonly gitRepos = new Map<string, GitRepo>();
+
+  constructor(options: CoreOptions) {
+    this.dir = options.dir;
+    this.store = options.store;
+    this.origin = options.origin;
+    this.apiUrl = `${options.origin}/api/v3`;
+    this.appPublicKey = options.appPublicKey;
+    this.webflow = options.webflow;
+    this.webhooks = options.webhooks;
+    this.instrumentation = options.instrumentation;
+    this.rateLimit = options.rateLimit;
+    this.adminToken = options.adminToken;
+  }
+
+  get state() {
+    return this.store.state;
+  }
+
+  now(): string {
+    return isoNow();
+  }
+
+  nextId(): number {
+    return this.store.nextId();
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------------
+
+  user(login: string): UserRecord | undefined {
+    const exact = Object.hasOwn(this.state.users, login) ? this.state.users[login] : undefined;
+    if (exact !== undefined) return exact;
+    const key = Object.keys(this.state.users).find((k) => k.toLowerCase() === login.toLowerCase());
+    return key === undefined ? undefined : this.state.users[key];
+  }
+
+  org(login: string): OrgRecord | undefined {
+    const exact = Object.hasOwn(this.state.orgs, login) ? this.state.orgs[login] : undefined;
+    if (exact !== undefined) return exact;
+    const key = Object.keys(this.state.orgs).find((k) => k.toLowerCase() === login.toLowerCase());
+    return key === undefined ? undefined : this.state.orgs[key];
+  }
+
+  repo(owner: string, name: string): RepoRecord | undefined {
+    const exactKey = `${owner}/${name}`;
+    const exact = Object.hasOwn(this.state.repos, exactKey) ? this.state.repos[exactKey] : undefined;
+    if (exact !== undefined) return exact;
+    const wanted = `${owner}/${name}`.toLowerCase();
+    const key = Object.keys(this.state.repos).find((k) => k.toLowerCase() === wanted);
+    return key === undefined ? undefined : this.state.repos[key];
+  }
+
+  appBot(): UserRecord {
+    const bot = this.state.users[`${this.state.app.slug}[bot]`];
+    if (bot === undefined) throw new Error("app bot user missing");
+    return bot;
+  }
+
+  /** The user an actor acts as (sender of webhooks, author of objects). */
+  actingUser(actor: Actor | null): UserRecord {
+    if (actor === null) throw new HttpError(401, "Requires authentication");
+    if (actor.kind === "user") return actor.user;
+    if (actor.kind === "installation") return actor.bot;
+    return this.appBot();
+  }
+
+  gitRepo(repo: RepoRecord): GitRepo {
+    const key = `${repo.owner}/${repo.name}`;
+    let git = this.gitRepos.get(key);
+    if (git === undefined) {
+      git = new GitRepo(this.repoPath(repo.owner, repo.name));
+      this.gitRepos.set(key, git);
+    }
+    return git;
+  }
+
+  /** Stops every repository's long-lived git processes (on close). */
+  closeGit(): void {
+    for (const git of this.gitRepos.values()) git.close();
+  }
+
+  repoPath(owner: string, name: string): string {
+    return join(this.dir, "repos", owner, `${name}.git`);
+  }
+
+  // ---- access ------------------------------------------------------------------------------------
+
+  /** A user's role on a repository, from every source GitHub combines (highest wins). */
+  userRole(user: UserRecord, repo: RepoRecord): RepoRole | "none" {
+    if (user.site_admin) return "admin";
+    let role: RepoRole | "none" = repo.private ? "none" : "read";
+    const org = this.org(repo.owner);
+    if (org !== undefined) {
+      const membership = org.members[user.login];
+      if (membership === "admin") return "admin";
+      if (membership === "member") role = maxRole(role, org.default_repository_permission);
+      for (const team of Object.values(this.state.teams)) {
+        if (team.org !== org.login || team.members[user.login] === undefined) continue;
+        const granted = team.repos[`${repo.owner}/${repo.name}`];
+        if (granted !== undefined) role = maxRole(role, granted);
+      }
+    }
+    const collaborator = repo.collaborators[user.login];
+    if (collaborator !== undefined) role = maxRole(role, collaborator);
+    return role;
+  }
+
+  /**
+   * An actor's role. Installations get write on every repository of their org (contents, pull
+   * requests, checks, statuses, issues); administration endpoints check `canAdminister`.
+   */
+  role(actor: Actor | null, repo: RepoRecord): RepoRole | "none" {
+    if (actor === null) return repo.private ? "none" : "read";
+    if (actor.kind === "user") return this.userRole(actor.user, repo);
+    if (actor.kind === "installation") {
+      if (actor.installation.account.toLowerCase() === repo.owner.toLowerCase()) return "write";
+      return repo.private ? "none" : "read";
+    }
+    return "none";
+  }
+
+  /** Repository administration (branch protection, rulesets, collaborators). */
+  canAdminister(actor: Actor | null, repo: RepoRecord): boolean {
+    if (actor === null) return false;
+    if (actor.kind === "installation")
+      return actor.installation.account.toLowerCase() === repo.owner.toLowerCase();
+    return this.role(actor, repo) === "admin";
+  }
+
+  /**
+   * The repository named by `{owner}/{repo}`, readable by the actor (GitHub answers 404 when it
+   * is not, so private repositories do not leak), with at least `min` if given (403).
+   */
+  requireRepo(req: ApiRequest, min?: RepoRole | "administer"): RepoRecord {
+    const repo = this.repo(req.params.owner ?? "", req.params.repo ?? "");
+    if (repo === undefined) throw notFound();
+    const role = this.role(req.actor, repo);
+    if (!roleAtLeast(role, "read")) throw notFound();
+    if (min === "administer") {
+      if (!this.canAdminister(req.actor, repo))
+        throw forbidden(this.denial(req.actor, "admin rights to Repository."));
+    } else if (min !== undefined && !roleAtLeast(role, min)) {
+      throw forbidden(this.denial(req.actor, min === "read" ? "read access" : "push access to repository"));
+    }
+    return repo;
+  }
+
+  private denial(actor: Actor | null, what: string): string {
+    if (actor?.kind === "installation") return "Resource not accessible by integration";
+    return `Must have ${what}`;
+  }
+
+  requireSiteAdmin(req: ApiRequest): UserRecord {
+    const actor = req.actor;
+    if (actor === null) throw new HttpError(401, "Requires authentication");
+    if (actor.kind !== "user" || !actor.user.site_admin)
+      throw new HttpError(403, "Must be a site administrator.");
+    return actor.user;
+  }
+
+  // ---- JSON shapes ---------------------------------------------------------------------------------
+
+  userJson(login: string): Record<string, unknown> {
+    const user = this.user(login);
+    const org = user === undefined ? this.org(login) : undefined;
+    const id = user?.id ?? org?.id ?? 0;
+    const name = user?.login ?? org?.login ?? login;
+    const type = user?.type ?? (org !== undefined ? "Organization" : "User");
+    const api = `${this.apiUrl}/users/${name}`;
+    return {
+      login: name,
+      id,
+      node_id: nodeId(type === "Bot" ? "Bot" : type, id),
+      avatar_url: `${this.origin}/avatars/u/${id}`,
+      gravatar_id: "",
+      url: api,
+      html_url: `${this.origin}/${name}`,
+      followers_url: `${api}/followers`,
+      following_url: `${api}/following{/other_user}`,
+      gists_url: `${api}/gists{/gist_id}`,
+      starred_url: `${api}/starred{/owner}{/repo}`,
+      subscriptions_url: `${api}/subscriptions`,
+      organizations_url: `${api}/orgs`,
+      repos_url: `${api}/repos`,
+      events_url: `${api}/events{/privacy}`,
+      received_events_url: `${api}/received_events`,
+      type,
+      user_view_type: "public",
+      site_admin: user?.site_admin ?? false,
+    };
+  }
+
+  /** The full user (GET /users/{u}, GET /user). */
+  fullUserJson(user: UserRecord): Record<string, unknown> {
+    return {
+      ...this.userJson(user.login),
+      name: user.name,
+      company: null,
+      blog: "",
+      location: null,
+      email: user.email,
+      hireable: null,
+      bio: null,
+      twitter_username: null,
+      public_repos: 0,
+      public_gists: 0,
+      followers: 0,
+      following: 0,
+      created_at: user.created_at,
+      updated_at: user.created_at,
+    };
+  }
+
+  orgJson(org: OrgRecord): Record<string, unknown> {
+    const api = `${this.apiUrl}/orgs/${org.login}`;
+    return {
+      login: org.login,
+      id: org.id,
+      node_id: nodeId("Organization", org.id),
+      url: api,
+      repos_url: `${api}/repos`,
+      events_url: `${api}/events`,
+      hooks_url: `${api}/hooks`,
+      issues_url: `${api}/issues`,
+      members_url: `${api}/members{/member}`,
+      public_members_url: `${api}/public_members{/member}`,
+      avatar_url: `${this.origin}/avatars/u/${org.id}`,
+      description: null,
+    };
+  }
+
+  repoJson(repo: RepoRecord, actor?: Actor | null): Record<string, unknown> {
+    const full = `${repo.owner}/${repo.name}`;
+    const api = `${this.apiUrl}/repos/${full}`;
+    const json: Record<string, unknown> = {
+      id: repo.id,
+      node_id: nodeId("Repository", repo.id),
+      name: repo.name,
+      full_name: full,
+      private: repo.private,
+      owner: this.userJson(repo.owner),
+      html_url: `${this.origin}/${full}`,
+      description: repo.description,
+      fork: false,
+      url: api,
+      archive_url: `${api}/{archive_format}{/ref}`,
+      branches_url: `${api}/branches{/branch}`,
+      collaborators_url: `${api}/collaborators{/collaborator}`,
+      commits_url: `${api}/commits{/sha}`,
+      compare_url: `${api}/compare/{base}...{head}`,
+      contents_url: `${api}/contents/{+path}`,
+      git_commits_url: `${api}/git/commits{/sha}`,
+      git_refs_url: `${api}/git/refs{/sha}`,
+      git_trees_url: `${api}/git/trees{/sha}`,
+      issues_url: `${api}/issues{/number}`,
+      pulls_url: `${api}/pulls{/number}`,
+      statuses_url: `${api}/statuses/{sha}`,
+      created_at: repo.created_at,
+      updated_at: repo.updated_at,
+      pushed_at: repo.pushed_at,
+      git_url: `git://${new URL(this.origin).host}/${full}.git`,
+      ssh_url: `git@${new URL(this.origin).hostname}:${full}.git`,
+      clone_url: `${this.origin}/${full}.git`,
+      svn_url: `${this.origin}/${full}`,
+      homepage: null,
+      size: 0,
+      stargazers_count: 0,
+      watchers_count: 0,
+      language: null,
+      has_issues: true,
+      has_projects: false,
+      has_downloads: true,
+      has_wiki: false,
+      has_pages: false,
+      has_discussions: false,
+      forks_count: 0,
+      mirror_url: null,
+      archived: repo.archived,
+      disabled: false,
+      open_issues_count: Object.values(this.state.issues).filter((i) => i.repo === full && i.state === "open")
+        .length,
+      license: null,
+      allow_forking: false,
+      is_template: false,
+      web_commit_signoff_required: false,
+      topics: [],
+      visibility: repo.private ? "private" : "public",
+      forks: 0,
+      open_issues: 0,
+      watchers: 0,
+      default_branch: repo.default_branch,
+      allow_merge_commit: repo.allow_merge_commit,
+      allow_squash_merge: repo.allow_squash_merge,
+      allow_rebase_merge: repo.allow_rebase_merge,
+    };
+    if (actor !== undefined && actor !== null) {
+      const role = this.role(actor, repo);
+      json.permissions = {
+        admin: role === "admin",
+        maintain: roleAtLeast(role, "maintain"),
+        push: roleAtLeast(role, "write"),
+        triage: roleAtLeast(role, "triage"),
+        pull: roleAtLeast(role, "read"),
+      };
+    }
+    const org = this.org(repo.owner);
+    if (org !== undefined) json.organization = this.userJson(org.login);
+    return json;
+  }
+
+  // ---- webhooks --------------------------------------------------------------------------------------
+
+  /**
+   * Enqueues a webhook to the app with the fields GitHub adds to every payload: repository,
+   * organization, sender and installation (when the app is installed on the account).
+   */
+  emit(
+    event: string,
+    payload: Record<string, unknown>,
+    context: { repo?: RepoRecord; org?: string; sender: UserRecord },
+  ): void {
+    const full: Record<string, unknown> = { ...payload };
+    const orgLogin = context.repo?.owner ?? context.org;
+    if (context.repo !== undefined) full.repository = this.repoJson(context.repo);
+    const org = orgLogin === undefined ? undefined : this.org(orgLogin);
+    if (org !== undefined) full.organization = this.orgJson(org);
+    full.sender = this.userJson(context.sender.login);
+    const installation = Object.values(this.state.installations).find(
+      (i) => orgLogin !== undefined && i.account.toLowerCase() === orgLogin.toLowerCase(),
+    );
+    if (installation !== undefined && full.installation === undefined) {
+      full.installation = { id: installation.id, node_id: nodeId("Installation", installation.id) };
+    }
+    if (installation === undefined && event !== "installation") return;
+    this.webhooks.enqueue(event, full);
+  }
+}

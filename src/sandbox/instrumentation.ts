@@ -1,0 +1,75 @@
+/** A fault injected on a route (or every route with "*"). */
+export interface Fault {
+  /** Delay before answering (combined with the others). */
+  latencyMs?: number;
+  /** Answer this server error instead of running the handler. */
+  status?: 500 | 502 | 503;
+  /** GitHub's secondary rate limit: 403 (with its message) or 429, with `retry-after`. */
+  secondaryRateLimit?: 403 | 429;
+  /** Seconds for the `retry-after` header (default 1). */
+  retryAfter?: number;
+  /** Never answer: the client has to give up (its timeout). */
+  timeout?: boolean;
+  /** Only the next N requests; unset = until cleared. */
+  times?: number;
+}
+
+/**
+ * Request counts per route template (`GET /repos/{owner}/{repo}/pulls/{pull_number}/files`) and
+ * per-route fault injection, for tests and benchmarks.
+ */
+export class Instrumentation {
+  private readonly counts = new Map<string, number>();
+  private readonly faults = new Map<string, Fault>();
+
+  record(route: string): void {
+    this.counts.set(route, (this.counts.get(route) ?? 0) + 1);
+  }
+
+  /** Requests served per route template since the last reset. */
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  count(route: string): number {
+    return this.counts.get(route) ?? 0;
+  }
+
+  totalRequests(): number {
+    let total = 0;
+    for (const n of this.counts.values()) total += n;
+    return total;
+  }
+
+  resetCounts(): void {
+    this.counts.clear();
+  }
+
+  /** `route` is a template key like `GET /repos/{owner}/{repo}`, or "*" for every API route. */
+  setFault(route: string, fault: Fault): void {
+    this.faults.set(route, { ...fault });
+  }
+
+  clearFaults(route?: string): void {
+    if (route === undefined) this.faults.clear();
+    else this.faults.delete(route);
+  }
+
+  listFaults(): Record<string, Fault> {
+    return Object.fromEntries(this.faults);
+  }
+
+  /** The fault to apply to this request, consuming one use of a counted fault. */
+  take(route: string): Fault | undefined {
+    for (const key of [route, "*"]) {
+      const fault = this.faults.get(key);
+      if (fault === undefined) continue;
+      if (fault.times !== undefined) {
+        fault.times--;
+        if (fault.times <= 0) this.faults.delete(key);
+      }
+      return fault;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,304 @@
+import type { SandboxCore } from "../core.js";
+import { nodeId } from "../core.js";
+import { HttpError, notFound, validationFailed } from "../http/errors.js";
+import { created, noContent, ok, type ApiRequest } from "../http/request.js";
+import { paginate } from "../http/pagination.js";
+import type { Router } from "../http/router.js";
+import type { OrgRecord, RepoRole, TeamRecord } from "../state/types.js";
+
+/** GitHub's API permission names → roles. */
+export const PERMISSION_TO_ROLE: Record<string, RepoRole> = {
+  pull: "read",
+  read: "read",
+  triage: "triage",
+  push: "write",
+  write: "write",
+  maintain: "maintain",
+  admin: "admin",
+};
+
+const ROLE_TO_PERMISSION: Record<RepoRole, string> = {
+  read: "pull",
+  triage: "triage",
+  write: "push",
+  maintain: "maintain",
+  admin: "admin",
+};
+
+function requireOrg(core: SandboxCore, req: ApiRequest): OrgRecord {
+  const org = core.org(req.params.org ?? "");
+  if (org === undefined) throw notFound();
+  return org;
+}
+
+/** Org owners and site admins manage orgs; installations may read members (members: read). */
+function requireOrgAdmin(core: SandboxCore, req: ApiRequest, org: OrgRecord): void {
+  const actor = req.actor;
+  if (actor === null) throw new HttpError(401, "Requires authentication");
+  if (actor.kind === "user" && (actor.user.site_admin || org.members[actor.user.login] === "admin")) return;
+  throw new HttpError(
+    403,
+    actor.kind === "installation"
+      ? "Resource not accessible by integration"
+      : "Must be an owner of the organization",
+  );
+}
+
+function requireOrgReader(core: SandboxCore, req: ApiRequest, org: OrgRecord): void {
+  const actor = req.actor;
+  if (actor === null) throw new HttpError(401, "Requires authentication");
+  if (actor.kind === "installation" && actor.installation.account === org.login) return;
+  if (actor.kind === "user" && (actor.user.site_admin || org.members[actor.user.login] !== undefined)) return;
+  throw notFound();
+}
+
+function requireTeam(core: SandboxCore, req: ApiRequest, org: OrgRecord): TeamRecord {
+  const team = core.state.teams[`${org.login}/${req.params.team_slug ?? ""}`];
+  if (team === undefined) throw notFound();
+  return team;
+}
+
+export function teamJson(core: SandboxCore, team: TeamRecord): Record<string, unknown> {
+  const url = `${core.apiUrl}/organizations/${core.org(team.org)?.id ?? 0}/team/${team.id}`;
+  return {
+    id: team.id,
+    node_id: nodeId("Team", team.id),
+    url,
+    html_url: `${core.origin}/orgs/${team.org}/teams/${team.slug}`,
+    name: team.name,
+    slug: team.slug,
+    description: team.description,
+    privacy: team.privacy,
+    notification_setting: "notifications_enabled",
+    permission: "pull",
+    members_url: `${url}/members{/member}`,
+    repositories_url: `${url}/repos`,
+    parent: null,
+  };
+}
+
+function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+function membershipJson(core: SandboxCore, org: OrgRecord, login: string): Record<string, unknown> {
+  return {
+    url: `${core.apiUrl}/orgs/${org.login}/memberships/${login}`,
+    state: "active",
+    role: org.members[login] === "admin" ? "admin" : "member",
+    organization_url: `${core.apiUrl}/orgs/${org.login}`,
+    organization: core.orgJson(org),
+    user: core.userJson(login),
+  };
+}
+
+export function registerOrgRoutes(router: Router, core: SandboxCore): void {
+  router.on("GET", "/orgs/{org}", (req) => {
+    const org = requireOrg(core, req);
+    return ok({
+      ...core.orgJson(org),
+      name: org.login,
+      type: "Organization",
+      created_at: org.created_at,
+      updated_at: org.created_at,
+      default_repository_permission: org.default_repository_permission,
+    });
+  });
+
+  router.on("PATCH", "/orgs/{org}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const perm = req.body.oneOf("default_repository_permission", ["read", "write", "admin", "none"] as const);
+    if (perm !== undefined) org.default_repository_permission = perm;
+    return ok({ ...core.orgJson(org), default_repository_permission: org.default_repository_permission });
+  });
+
+  router.on("GET", "/orgs/{org}/members", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgReader(core, req, org);
+    return paginate(
+      req,
+      Object.keys(org.members)
+        .sort()
+        .map((l) => core.userJson(l)),
+    );
+  });
+
+  router.on("PUT", "/orgs/{org}/memberships/{username}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const user = core.user(req.params.username ?? "");
+    if (user === undefined) throw notFound();
+    const role = req.body.oneOf("role", ["admin", "member"] as const) ?? "member";
+    org.members[user.login] = role;
+    return ok(membershipJson(core, org, user.login));
+  });
+
+  router.on("GET", "/orgs/{org}/memberships/{username}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgReader(core, req, org);
+    const user = core.user(req.params.username ?? "");
+    if (user === undefined || org.members[user.login] === undefined) throw notFound();
+    return ok(membershipJson(core, org, user.login));
+  });
+
+  router.on("DELETE", "/orgs/{org}/memberships/{username}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const user = core.user(req.params.username ?? "");
+    if (user === undefined) throw notFound();
+    delete org.members[user.login];
+    for (const team of Object.values(core.state.teams))
+      if (team.org === org.login) delete team.members[user.login];
+    return noContent();
+  });
+
+  router.on("POST", "/orgs/{org}/teams", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const name = req.body.string("name");
+    const slug = slugify(name);
+    if (slug === "" || core.state.teams[`${org.login}/${slug}`] !== undefined)
+      throw validationFailed({
+        resource: "Team",
+        field: "name",
+        code: "already_exists",
+        message: "Name must be unique for this org",
+      });
+    const team: TeamRecord = {
+      id: core.nextId(),
+      org: org.login,
+      slug,
+      name,
+      description: req.body.optString("description") ?? null,
+      privacy: req.body.oneOf("privacy", ["closed", "secret"] as const) ?? "secret",
+      members: {},
+      repos: {},
+      created_at: core.now(),
+    };
+    for (const login of req.body.optStringArray("maintainers") ?? []) {
+      if (core.user(login) === undefined)
+        throw validationFailed({ resource: "Team", field: "maintainers", code: "invalid" });
+      team.members[login] = "maintainer";
+      org.members[login] ??= "member";
+    }
+    const role = PERMISSION_TO_ROLE[req.body.optString("permission") ?? "pull"] ?? "read";
+    for (const full of req.body.optStringArray("repo_names") ?? []) team.repos[full] = role;
+    core.state.teams[`${org.login}/${slug}`] = team;
+    return created({
+      ...teamJson(core, team),
+      members_count: Object.keys(team.members).length,
+      repos_count: Object.keys(team.repos).length,
+      organization: core.orgJson(org),
+    });
+  });
+
+  router.on("GET", "/orgs/{org}/teams", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgReader(core, req, org);
+    return paginate(
+      req,
+      Object.values(core.state.teams)
+        .filter((t) => t.org === org.login)
+        .map((t) => teamJson(core, t)),
+    );
+  });
+
+  router.on("GET", "/orgs/{org}/teams/{team_slug}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgReader(core, req, org);
+    const team = requireTeam(core, req, org);
+    return ok({
+      ...teamJson(core, team),
+      members_count: Object.keys(team.members).length,
+      repos_count: Object.keys(team.repos).length,
+      organization: core.orgJson(org),
+    });
+  });
+
+  router.on("PUT", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const team = requireTeam(core, req, org);
+    const user = core.user(req.params.username ?? "");
+    if (user === undefined) throw notFound();
+    const role = req.body.oneOf("role", ["member", "maintainer"] as const) ?? "member";
+    team.members[user.login] = role;
+    org.members[user.login] ??= "member";
+    return ok({ url: `${core.apiUrl}/teams/${team.id}/memberships/${user.login}`, role, state: "active" });
+  });
+
+  router.on("DELETE", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const team = requireTeam(core, req, org);
+    const user = core.user(req.params.username ?? "");
+    if (user === undefined || team.members[user.login] === undefined) throw notFound();
+    delete team.members[user.login];
+    return noContent();
+  });
+
+  router.on("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgReader(core, req, org);
+    const team = requireTeam(core, req, org);
+    const user = core.user(req.params.username ?? "");
+    const role = user === undefined ? undefined : team.members[user.login];
+    if (user === undefined || role === undefined) throw notFound();
+    return ok({ url: `${core.apiUrl}/teams/${team.id}/memberships/${user.login}`, role, state: "active" });
+  });
+
+  router.on("GET", "/orgs/{org}/teams/{team_slug}/members", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgReader(core, req, org);
+    const team = requireTeam(core, req, org);
+    const role = req.query.get("role") ?? "all";
+    const logins = Object.entries(team.members)
+      .filter(([, r]) => role === "all" || r === role)
+      .map(([l]) => l)
+      .sort();
+    return paginate(
+      req,
+      logins.map((l) => core.userJson(l)),
+    );
+  });
+
+  router.on("PUT", "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const team = requireTeam(core, req, org);
+    const repo = core.repo(req.params.owner ?? "", req.params.repo ?? "");
+    if (repo === undefined || repo.owner !== org.login) throw notFound();
+    const permission = req.body.optString("permission") ?? "push";
+    const role = PERMISSION_TO_ROLE[permission];
+    if (role === undefined)
+      throw validationFailed({ resource: "Team", field: "permission", code: "invalid" });
+    team.repos[`${repo.owner}/${repo.name}`] = role;
+    return noContent();
+  });
+
+  router.on("DELETE", "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}", (req) => {
+    const org = requireOrg(core, req);
+    requireOrgAdmin(core, req, org);
+    const team = requireTeam(core, req, org);
+    delete team.repos[`${req.params.owner ?? ""}/${req.params.repo ?? ""}`];
+    return noContent();
+  });
+
+  router.on("GET", "/repos/{owner}/{repo}/teams", (req) => {
+    const repo = core.requireRepo(req);
+    const full = `${repo.owner}/${repo.name}`;
+    return paginate(
+      req,
+      Object.values(core.state.teams)
+        .filter((t) => t.org === repo.owner && t.repos[full] !== undefined)
+        .map((t) => {
+          const role = t.repos[full] ?? "read";
+          return { ...teamJson(core, t), permission: ROLE_TO_PERMISSION[role], role_name: role };
+        }),
+    );
+  });
+}

@@ -1,0 +1,289 @@
+/**
+ * The sandbox's persistent state: everything except git objects and refs (those live in the bare
+ * repositories). Plain JSON-serialisable records keyed the way GitHub addresses them.
+ */
+
+/** GitHub's repository roles, weakest first. */
+export type RepoRole = "read" | "triage" | "write" | "maintain" | "admin";
+
+export interface UserRecord {
+  id: number;
+  login: string;
+  email: string | null;
+  name: string | null;
+  type: "User" | "Bot";
+  site_admin: boolean;
+  created_at: string;
+}
+
+export interface OrgRecord {
+  id: number;
+  login: string;
+  created_at: string;
+  /** login → role; owners ("admin") are admins of every repository of the org. */
+  members: Record<string, "admin" | "member">;
+  /** What every member may do on every repository (GitHub's default is read). */
+  default_repository_permission: RepoRole | "none";
+}
+
+export interface TeamRecord {
+  id: number;
+  org: string;
+  slug: string;
+  name: string;
+  description: string | null;
+  privacy: "closed" | "secret";
+  members: Record<string, "member" | "maintainer">;
+  /** "owner/repo" → role granted to every member. */
+  repos: Record<string, RepoRole>;
+  created_at: string;
+}
+
+export interface RepoRecord {
+  id: number;
+  owner: string;
+  name: string;
+  private: boolean;
+  description: string | null;
+  default_branch: string;
+  created_at: string;
+  updated_at: string;
+  pushed_at: string | null;
+  /** login → role. */
+  collaborators: Record<string, RepoRole>;
+  allow_merge_commit: boolean;
+  allow_squash_merge: boolean;
+  allow_rebase_merge: boolean;
+  archived: boolean;
+}
+
+export interface InstallationRecord {
+  id: number;
+  app_id: number;
+  /** The org login it is installed on. */
+  account: string;
+  created_at: string;
+  suspended_at: string | null;
+}
+
+export type TokenRecord =
+  | { kind: "admin"; token: string; login: string }
+  | { kind: "user"; token: string; login: string; id: number; created_at: string; note: string | null }
+  | { kind: "installation"; token: string; installationId: number; expiresAt: number };
+
+export interface IssueRecord {
+  id: number;
+  repo: string;
+  number: number;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  state_reason: string | null;
+  user: string;
+  labels: string[];
+  assignees: string[];
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  closed_by: string | null;
+  /** Set for pull requests: every PR is also an issue sharing its number. */
+  isPull: boolean;
+}
+
+export interface PullRecord {
+  id: number;
+  repo: string;
+  number: number;
+  head_ref: string;
+  head_sha: string;
+  base_ref: string;
+  draft: boolean;
+  merged: boolean;
+  merged_at: string | null;
+  merged_by: string | null;
+  merge_commit_sha: string | null;
+  maintainer_can_modify: boolean;
+  /** Pushes to the head since creation, newest last: for require_last_push_approval. */
+  last_pusher: string;
+}
+
+export interface IssueCommentRecord {
+  id: number;
+  repo: string;
+  issue_number: number;
+  user: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+
+export interface ReviewRecord {
+  id: number;
+  repo: string;
+  pull_number: number;
+  user: string;
+  body: string;
+  state: ReviewState;
+  commit_id: string;
+  submitted_at: string;
+}
+
+export interface CheckSuiteRecord {
+  id: number;
+  repo: string;
+  head_sha: string;
+  head_branch: string | null;
+  app_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CheckRunOutput {
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  annotations_count: number;
+}
+
+export interface CheckRunRecord {
+  id: number;
+  repo: string;
+  head_sha: string;
+  name: string;
+  status: "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
+  conclusion:
+    | "success"
+    | "failure"
+    | "neutral"
+    | "cancelled"
+    | "skipped"
+    | "timed_out"
+    | "action_required"
+    | "stale"
+    | null;
+  started_at: string | null;
+  completed_at: string | null;
+  output: CheckRunOutput;
+  details_url: string | null;
+  external_id: string | null;
+  app_id: number;
+  check_suite_id: number;
+}
+
+export interface StatusRecord {
+  id: number;
+  repo: string;
+  sha: string;
+  state: "error" | "failure" | "pending" | "success";
+  context: string;
+  description: string | null;
+  target_url: string | null;
+  creator: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Branch protection as GitHub stores it (normalised from the PUT body). */
+export interface ProtectionRecord {
+  /** The id GitHub gives the branch protection rule (branch_protection_rule webhooks). */
+  id: number;
+  created_at: string;
+  updated_at: string;
+  required_status_checks: { strict: boolean; checks: { context: string; app_id: number | null }[] } | null;
+  enforce_admins: boolean;
+  required_pull_request_reviews: {
+    dismiss_stale_reviews: boolean;
+    require_code_owner_reviews: boolean;
+    required_approving_review_count: number;
+    require_last_push_approval: boolean;
+    bypass_pull_request_allowances: { users: string[]; teams: string[]; apps: string[] };
+    dismissal_restrictions: { users: string[]; teams: string[]; apps: string[] } | null;
+  } | null;
+  restrictions: { users: string[]; teams: string[]; apps: string[] } | null;
+  required_signatures: boolean;
+  required_linear_history: boolean;
+  allow_force_pushes: boolean;
+  allow_deletions: boolean;
+  block_creations: boolean;
+  required_conversation_resolution: boolean;
+  lock_branch: boolean;
+  allow_fork_syncing: boolean;
+}
+
+export interface RulesetRule {
+  type: string;
+  parameters?: Record<string, unknown>;
+}
+
+export interface RulesetBypassActor {
+  actor_id: number | null;
+  actor_type: "Integration" | "OrganizationAdmin" | "RepositoryRole" | "Team" | "DeployKey";
+  bypass_mode: "always" | "pull_request";
+}
+
+export interface RulesetRecord {
+  id: number;
+  name: string;
+  target: "branch" | "tag" | "push";
+  source_type: "Repository" | "Organization";
+  /** "owner/repo" or org login. */
+  source: string;
+  enforcement: "disabled" | "active" | "evaluate";
+  conditions: {
+    ref_name?: { include: string[]; exclude: string[] };
+    repository_name?: { include: string[]; exclude: string[]; protected?: boolean };
+  } | null;
+  rules: RulesetRule[];
+  bypass_actors: RulesetBypassActor[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GpgKeyRecord {
+  id: number;
+  user: string;
+  key_id: string;
+  armored: string;
+  emails: string[];
+  created_at: string;
+}
+
+export interface SshSigningKeyRecord {
+  id: number;
+  user: string;
+  key: string;
+  title: string;
+  created_at: string;
+}
+
+export interface SandboxState {
+  version: 1;
+  nextId: number;
+  app: { id: number; slug: string; name: string; webhookSecret: string; owner: string; created_at: string };
+  users: Record<string, UserRecord>;
+  orgs: Record<string, OrgRecord>;
+  /** "org/slug" → team */
+  teams: Record<string, TeamRecord>;
+  /** "owner/repo" → repo */
+  repos: Record<string, RepoRecord>;
+  installations: Record<string, InstallationRecord>;
+  tokens: Record<string, TokenRecord>;
+  /** "owner/repo#n" → issue (pull requests too) */
+  issues: Record<string, IssueRecord>;
+  /** "owner/repo#n" → pull */
+  pulls: Record<string, PullRecord>;
+  /** "owner/repo" → next issue/PR number */
+  nextNumber: Record<string, number>;
+  comments: Record<string, IssueCommentRecord>;
+  reviews: Record<string, ReviewRecord>;
+  checkSuites: Record<string, CheckSuiteRecord>;
+  checkRuns: Record<string, CheckRunRecord>;
+  statuses: Record<string, StatusRecord>;
+  /** "owner/repo:branch" → protection */
+  protections: Record<string, ProtectionRecord>;
+  rulesets: Record<string, RulesetRecord>;
+  gpgKeys: Record<string, GpgKeyRecord>;
+  sshSigningKeys: Record<string, SshSigningKeyRecord>;
+}
