@@ -112,10 +112,8 @@ async function lookUpAppId(gh: GitHub, slug: string): Promise<number> {
  * lazily so `pullgate --help` does not pay for the policy parser.
  */
 async function defaultLoadPolicy(): Promise<LoadPolicy> {
-  // Not a literal import until src/github/policy-source.ts lands on main (the lead's part).
-  const specifier = "../../github/policy-source.js";
-  const module = (await import(specifier)) as { loadEffectivePolicy: LoadPolicy };
-  return module.loadEffectivePolicy;
+  const { loadEffectivePolicy } = await import("../../github/policy-source.js");
+  return loadEffectivePolicy;
 }
 
 interface DriftJson {
