@@ -10,6 +10,10 @@ export interface CommandEntry {
 }
 
 export const commands: Record<string, CommandEntry> = {
+  audit: {
+    summary: "Audit (and with --fix, enforce) branch protection of governed branches against the policy",
+    load: () => import("./commands/audit.js"),
+  },
   owners: {
     summary: "Show the code owners of paths under GitHub's CODEOWNERS rules; exit 1 if the file has errors.",
     load: () => import("./commands/owners.js"),
