@@ -1,5 +1,12 @@
 import type { ApplicationFunction, Context } from "probot";
 import { gatePull } from "./github/gate.js";
+import {
+  auditInstallation,
+  isOrgPolicyRepo,
+  pushChangesPolicy,
+  reauditRepository,
+  type ProtectionEventDeps,
+} from "./github/protection-events.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
@@ -14,6 +21,14 @@ export interface AppOptions {
   /** Delays between asks of `commits/{sha}/pulls` after a push (GitHub can answer late). */
   pullLookupRetryDelaysMs: readonly number[];
   now: () => Date;
+  /** The app's slug; looked up with `GET /app` when not given. */
+  appSlug?: string;
+}
+
+/** An installation's account is a user or org (login) or an enterprise (slug). */
+function accountName(account: { login: string } | { slug: string } | null | undefined): string {
+  if (!account) return "";
+  return "login" in account ? account.login : account.slug;
 }
 
 type PullTarget = { repo: RepoRef; number: number; headSha: string; lastPusher?: string };
@@ -124,6 +139,68 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       for (const pr of suite.pull_requests) {
         await gate(context, { repo: context.repo(), number: pr.number, headSha: suite.head_sha });
       }
+    });
+
+    // Branch protection (docs/audit.md): audit on installation, on new repositories, on every
+    // protection or ruleset change (enforce mode reverts a weakening at once), and when a policy changes.
+    let slug: Promise<string> | null = partial.appSlug ? Promise.resolve(partial.appSlug) : null;
+    const protectionDeps = (log: Context["log"]): ProtectionEventDeps => ({
+      appId: options.appId,
+      log,
+      appSlug: () => {
+        slug ??= app
+          .auth()
+          .then((jwt) => jwt.rest.apps.getAuthenticated())
+          .then(({ data }) => data?.slug ?? "pullgate")
+          .catch((error: unknown) => {
+            slug = null;
+            throw error;
+          });
+        return slug;
+      },
+    });
+
+    app.on("installation.created", async (context) => {
+      options.metrics.webhooks.inc({ event: "installation.created" });
+      const p = context.payload;
+      const owner = accountName(p.installation.account);
+      const selected =
+        p.installation.repository_selection === "selected" ? (p.repositories ?? []).map((r) => r.name) : null;
+      await auditInstallation(protectionDeps(context.log), context.octokit, owner, selected);
+    });
+
+    app.on("installation_repositories.added", async (context) => {
+      options.metrics.webhooks.inc({ event: "installation_repositories.added" });
+      const owner = accountName(context.payload.installation.account);
+      const names = context.payload.repositories_added.map((r) => r.name);
+      await auditInstallation(protectionDeps(context.log), context.octokit, owner, names);
+    });
+
+    app.on(
+      [
+        "repository.created",
+        "branch_protection_rule.created",
+        "branch_protection_rule.edited",
+        "branch_protection_rule.deleted",
+        "repository_ruleset.created",
+        "repository_ruleset.edited",
+        "repository_ruleset.deleted",
+      ],
+      async (context) => {
+        options.metrics.webhooks.inc({ event: `${context.name}.${context.payload.action}` });
+        if (!("repository" in context.payload) || !context.payload.repository) return;
+        await reauditRepository(protectionDeps(context.log), context.octokit, context.repo());
+      },
+    );
+
+    app.on("push", async (context) => {
+      const p = context.payload;
+      const repo = context.repo();
+      if (p.ref !== `refs/heads/${p.repository.default_branch}` || !pushChangesPolicy(p.commits)) return;
+      const deps = protectionDeps(context.log);
+      // The org policy governs every repository of the org: re-audit them all.
+      if (isOrgPolicyRepo(repo)) await auditInstallation(deps, context.octokit, repo.owner, null);
+      else await reauditRepository(deps, context.octokit, repo);
     });
   };
 }
