@@ -5,9 +5,11 @@
  * `acme/gitops`, users with SSH signing keys, a team, and a policy seeded on `main`.
  */
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { generateRecordKey } from "../../src/record/index.js";
+import { signWebhookBody } from "../../src/sandbox/index.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { startTestSandbox, type TestSandbox, type TestUser } from "./sandbox.js";
 
@@ -65,6 +67,25 @@ export interface AppHarness {
   check(sha: string): Promise<CheckView | null>;
   settle(): Promise<void>;
   close(): Promise<void>;
+  /** Asks GitHub to re-run pullgate's latest check on `sha` (`check_run.rerequested`), as `who` (default olivia). */
+  rerequest(sha: string, who?: Person): Promise<void>;
+  /**
+   * POSTs a webhook straight to the app's webhook URL, HMAC-signed with the app's secret unless a
+   * `signature` is given (to forge one). Returns the HTTP status the app answered.
+   */
+  deliver(event: string, payload: Record<string, unknown>, options?: { signature?: string }): Promise<number>;
+  /** The app's installation id on the org (webhook payloads carry it). */
+  installationId: number;
+}
+
+export interface AppHarnessOptions {
+  policy?: string;
+  codeowners?: string;
+  signingKey?: boolean;
+  /** The app's evaluation deadline (default 30 s); fault tests shrink it to see timeouts fail closed. */
+  evaluationTimeoutMs?: number;
+  /** Base of Octokit's retry backoff in ms (GitHub default 1,000 = waits of 1, 4, 9 s); default 20 here. */
+  retryBaseMs?: number;
 }
 
 /** The trusted-key policy every e2e test starts from: SSH keys in the repo, a team owning prod. */
@@ -98,9 +119,7 @@ function sshKey(dir: string, name: string): { path: string; publicKey: string } 
   return { path, publicKey: readFileSync(`${path}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ") };
 }
 
-export async function startAppHarness(
-  options: { policy?: string; codeowners?: string; signingKey?: boolean } = {},
-): Promise<AppHarness> {
+export async function startAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {
   const t = await startTestSandbox();
   const keys = join(t.root, "keys");
   mkdirSync(keys, { recursive: true });
@@ -113,7 +132,13 @@ export async function startAppHarness(
     port: 0,
     logLevel: "fatal",
     ...(options.signingKey === false ? {} : { signingKey: record.privateKey }),
-    app: { pullLookupRetryDelaysMs: [50, 100, 200], evaluationTimeoutMs: 30_000 },
+    retryBaseMs: options.retryBaseMs ?? 20,
+    // One write per second per installation is GitHub's guidance; the sandbox needs no such care.
+    throttle: false,
+    app: {
+      pullLookupRetryDelaysMs: [50, 100, 200],
+      evaluationTimeoutMs: options.evaluationTimeoutMs ?? 30_000,
+    },
   });
   t.sandbox.setWebhookUrl(server.webhookUrl);
 
@@ -129,7 +154,7 @@ export async function startAppHarness(
   }
   const stranger = sshKey(keys, "stranger");
   const { olivia, alice, bob, carol, mallory } = people;
-  await t.createOrg(ORG, olivia.login);
+  const { installationId } = await t.createOrg(ORG, olivia.login);
   for (const [team, members] of [
     ["platform", [olivia.login]],
     ["sre", [bob.login]],
@@ -235,6 +260,33 @@ export async function startAppHarness(
       };
     },
     settle: () => t.idle(),
+    installationId,
+    async rerequest(sha, who = olivia) {
+      const run = await harness.check(sha);
+      if (!run) throw new Error(`no pullgate check on ${sha}`);
+      await who.octokit.request("POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", {
+        owner: ORG,
+        repo: REPO,
+        check_run_id: run.id,
+      });
+      await harness.settle();
+    },
+    async deliver(event, payload, opts = {}) {
+      const body = JSON.stringify(payload);
+      const response = await fetch(server.webhookUrl, {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": event,
+          "x-github-delivery": randomUUID(),
+          "x-hub-signature-256": opts.signature ?? signWebhookBody(t.sandbox.app.webhookSecret, body),
+        },
+      });
+      await response.arrayBuffer();
+      await harness.settle();
+      return response.status;
+    },
     async close() {
       await server.close();
       await t.close();
