@@ -44,7 +44,8 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
     const reason =
       error instanceof FactsError ? error.message : `unexpected error: ${(error as Error).message}`;
     deps.log.warn({ err: error, pull: target.number }, `pullgate failed closed: ${reason}`);
-    const verdict: Verdict = errorVerdict(target.headSha, reason);
+    const fix = error instanceof FactsError ? error.fix : undefined;
+    const verdict: Verdict = errorVerdict(target.headSha, reason, fix);
     const decision: Decision = emptyDecision(target, verdict);
     await completeCheck(
       gh,

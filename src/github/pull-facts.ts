@@ -64,12 +64,14 @@ export async function fetchPullSnapshot(
   // The PR object counts files and commits: check the caps before paging through anything.
   if (pr.changed_files > MAX_PR_FILES) {
     throw new FactsError(
-      `the pull request changes ${pr.changed_files} files; GitHub lists at most ${MAX_PR_FILES}, so pullgate cannot see the whole change. Split it into smaller pull requests.`,
+      `the pull request changes ${pr.changed_files} files; GitHub lists at most ${MAX_PR_FILES}, so pullgate cannot see the whole change`,
+      { fix: `Split it into pull requests of at most ${MAX_PR_FILES} files each.` },
     );
   }
   if (pr.commits > MAX_PR_COMMITS) {
     throw new FactsError(
-      `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature. Squash or split the branch.`,
+      `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature`,
+      { fix: `Squash or split the branch so each pull request has at most ${MAX_PR_COMMITS} commits.` },
     );
   }
   const [files, commits, reviews] = await Promise.all([
