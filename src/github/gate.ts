@@ -4,7 +4,7 @@ import type { PullgateMetrics } from "../metrics.js";
 import { completeCheck, latestVerdict, startCheck } from "./check-run.js";
 import type { Decision } from "./decision.js";
 import { evaluatePull, type Evaluation } from "./evaluate-pull.js";
-import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
+import { FactsError, httpStatus, type GitHub, type RepoRef } from "./octokit.js";
 import { renderCheck } from "./render-check.js";
 import { withTimeout } from "./with-timeout.js";
 import { errorVerdict } from "./error-verdict.js";
@@ -41,8 +41,7 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
       `evaluating ${target.repo.owner}/${target.repo.repo}#${target.number}`,
     );
   } catch (error) {
-    const reason =
-      error instanceof FactsError ? error.message : `unexpected error: ${(error as Error).message}`;
+    const reason = describeFailure(error);
     deps.log.warn({ err: error, pull: target.number }, `pullgate failed closed: ${reason}`);
     const fix = error instanceof FactsError ? error.fix : undefined;
     const verdict: Verdict = errorVerdict(target.headSha, reason, fix);
@@ -69,6 +68,28 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
   await completeCheck(gh, target.repo, checkRunId, output);
   deps.metrics.evaluations.inc({ conclusion: output.conclusion });
   return evaluation;
+}
+
+/**
+ * The reason a check failed closed, in words an author can act on. An API error that escaped the
+ * adapter names the request GitHub refused (method and path, not the host or query), so "Bad
+ * Gateway" alone never leaves the reader guessing which fact was missing.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof FactsError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  const status = httpStatus(error);
+  if (status === undefined) return `unexpected error: ${message}`;
+  const request = (error as { request?: { method?: string; url?: string } }).request;
+  let where = "";
+  if (request?.method && request.url) {
+    try {
+      where = ` to ${request.method} ${new URL(request.url).pathname.replace(/^\/api\/v3(?=\/)/, "")}`;
+    } catch {
+      where = ` to ${request.method}`;
+    }
+  }
+  return `GitHub answered HTTP ${status}${where} (${message}); the facts for this head are incomplete`;
 }
 
 /** Our own last decision on this head remembers who pushed it (check runs only we can write). */
