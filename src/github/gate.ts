@@ -3,9 +3,10 @@ import type { Verdict } from "../core/verdict/types.js";
 import type { PullgateMetrics } from "../metrics.js";
 import { completeCheck, latestVerdict, startCheck } from "./check-run.js";
 import type { Decision } from "./decision.js";
-import { evaluatePull, type Evaluation } from "./evaluate-pull.js";
+import { evaluateHead, type HeadEvaluation } from "./evaluate-head.js";
+import type { Evaluation } from "./evaluate-pull.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "./octokit.js";
-import { renderCheck } from "./render-check.js";
+import { escapeMarkdown, renderCheck } from "./render-check.js";
 import { withTimeout } from "./with-timeout.js";
 import { errorVerdict } from "./error-verdict.js";
 
@@ -25,18 +26,19 @@ export interface GateTarget {
 }
 
 /**
- * Gates one PR head: starts the check, evaluates with a deadline, and completes the check with
- * the verdict. Whatever goes wrong (an exception, a timeout, a truncated listing) completes the
- * check as a failure with the reason: never a pass, never a check left in progress.
+ * Gates one PR head: starts the check, evaluates with a deadline (every open PR with this head,
+ * see evaluate-head.ts), and completes the check with the strictest verdict. Whatever goes wrong (an exception, a timeout, a truncated listing) completes the
+ * check as a failure with the reason: never a pass, never a check left in progress. Returns the
+ * evaluation the check reports (null when it failed closed).
  */
 export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): Promise<Evaluation | null> {
   // Read our previous decision before the new check run becomes the latest one on this head.
   const lastPusher = target.lastPusher ?? (await previousPusher(gh, target, deps.appId));
   const checkRunId = await startCheck(gh, target.repo, target.headSha);
-  let evaluation: Evaluation | null = null;
+  let head: HeadEvaluation;
   try {
-    evaluation = await withTimeout(
-      evaluatePull(gh, { ...target, lastPusher }),
+    head = await withTimeout(
+      evaluateHead(gh, { ...target, lastPusher }),
       deps.timeoutMs,
       `evaluating ${target.repo.owner}/${target.repo.repo}#${target.number}`,
     );
@@ -55,16 +57,20 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
     deps.metrics.evaluations.inc({ conclusion: "error" });
     return null;
   }
+  const evaluation = head.reported;
   if (evaluation.kind === "ungoverned") {
     await completeCheck(gh, target.repo, checkRunId, {
       conclusion: "neutral",
-      title: `No pullgate policy governs ${evaluation.baseRef}`,
-      summary: `The base branch \`${evaluation.baseRef}\` is not named in the pullgate policy read from its own head, so nothing is required here.`,
+      title: `No pullgate policy governs ${evaluation.baseRef}`.slice(0, 250),
+      summary: [
+        `The base branch <code>${escapeMarkdown(evaluation.baseRef)}</code> is not named in the pullgate policy read from its own head, so nothing is required here.`,
+        ...head.notes.map((n) => `\n> ${escapeMarkdown(n)}`),
+      ].join("\n"),
     });
     deps.metrics.evaluations.inc({ conclusion: "neutral" });
     return evaluation;
   }
-  const output = renderCheck(evaluation.verdict, evaluation.decision, evaluation.notes);
+  const output = renderCheck(evaluation.verdict, evaluation.decision, [...evaluation.notes, ...head.notes]);
   await completeCheck(gh, target.repo, checkRunId, output);
   deps.metrics.evaluations.inc({ conclusion: output.conclusion });
   return evaluation;

@@ -184,6 +184,34 @@ describe("e2e attacks through the change itself", () => {
     expect(decisionOf(governed).baseRef).toBe("main");
   });
 
+  it("8b. a second PR of the same head into an ungoverned branch cannot turn the head's check neutral", async () => {
+    const { alice } = h.people;
+    // Check runs belong to a commit, not to a PR: GitHub shows the head's latest pullgate check on
+    // every PR with that head, and counts "neutral" as passing a required check.
+    const governed = await h.openPull(
+      alice,
+      "attack-8b-shared",
+      { "clusters/prod/app.yaml": "replicas: 17\n" },
+      {
+        key: null,
+      },
+    );
+    expect((await h.check(governed.headSha))?.conclusion).toBe("failure");
+    const { data: decoy } = await alice.octokit.request("POST /repos/{owner}/{repo}/pulls", {
+      owner: ORG,
+      repo: REPO,
+      title: "same head, ungoverned base",
+      head: "attack-8b-shared",
+      base: "staging",
+    });
+    await h.settle();
+    const check = await h.check(governed.headSha);
+    expect(check?.conclusion).toBe("failure");
+    expect(decisionOf(check).pullRequest).toBe(governed.number);
+    expect(fixes(check)).toContain(SIGN_FIX(governed.headSha));
+    expect(readable(check)).toContain(`#${decoy.number}`);
+  });
+
   it("9. a PR of more than 3,000 files fails closed: pullgate cannot see the whole change", async () => {
     const { alice } = h.people;
     const files: Record<string, string> = {};
