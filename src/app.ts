@@ -1,5 +1,6 @@
 import type { ApplicationFunction, Context } from "probot";
 import { gatePull } from "./github/gate.js";
+import { gateMergeGroup } from "./github/merge-group.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
@@ -90,6 +91,21 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       for (const pr of run.pull_requests) {
         await gate(context, { repo: context.repo(), number: pr.number, headSha: run.head_sha });
       }
+    });
+
+    app.on("merge_group.checks_requested", async (context) => {
+      options.metrics.webhooks.inc({ event: "merge_group.checks_requested" });
+      const group = context.payload.merge_group;
+      await gateMergeGroup(
+        {
+          appId: options.appId,
+          metrics: options.metrics,
+          timeoutMs: options.evaluationTimeoutMs,
+          log: context.log,
+        },
+        context.octokit,
+        { repo: context.repo(), headSha: group.head_sha, headRef: group.head_ref, baseRef: group.base_ref },
+      );
     });
 
     app.on("push", async (context) => {
