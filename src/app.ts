@@ -1,5 +1,6 @@
 import type { ApplicationFunction, Context } from "probot";
 import { gatePull } from "./github/gate.js";
+import { openPullsWithHead } from "./github/evaluate-head.js";
 import { gateMergeGroup } from "./github/merge-group.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
@@ -15,6 +16,23 @@ export interface AppOptions {
   /** Delays between asks of `commits/{sha}/pulls` after a push (GitHub can answer late). */
   pullLookupRetryDelaysMs: readonly number[];
   now: () => Date;
+}
+
+/**
+ * The PR to re-gate when our check on `sha` is re-run. One is enough: the gate evaluates every open
+ * PR with that head (a check belongs to the commit). GitHub names only same-repository PRs in a
+ * check run's `pull_requests` (none for a fork's PR), so when it names none, ask for the PRs whose
+ * head this is; a head with no open PR is not re-gated.
+ */
+async function pullToGate(
+  context: Context,
+  named: readonly { number: number }[],
+  sha: string,
+): Promise<number | null> {
+  const first = named.map((pr) => pr.number).sort((a, b) => a - b)[0];
+  if (first !== undefined) return first;
+  const open = await openPullsWithHead(context.octokit, context.repo(), sha);
+  return open[0] ?? null;
 }
 
 type PullTarget = { repo: RepoRef; number: number; headSha: string; lastPusher?: string };
@@ -88,9 +106,8 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       options.metrics.webhooks.inc({ event: `check_run.${context.payload.action}` });
       const run = context.payload.check_run;
       if (run.app?.id !== options.appId || run.name !== "pullgate") return;
-      for (const pr of run.pull_requests) {
-        await gate(context, { repo: context.repo(), number: pr.number, headSha: run.head_sha });
-      }
+      const number = await pullToGate(context, run.pull_requests, run.head_sha);
+      if (number !== null) await gate(context, { repo: context.repo(), number, headSha: run.head_sha });
     });
 
     app.on("merge_group.checks_requested", async (context) => {
@@ -137,9 +154,10 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
     app.on(["check_suite.requested", "check_suite.rerequested"], async (context) => {
       options.metrics.webhooks.inc({ event: `check_suite.${context.payload.action}` });
       const suite = context.payload.check_suite;
-      for (const pr of suite.pull_requests) {
-        await gate(context, { repo: context.repo(), number: pr.number, headSha: suite.head_sha });
-      }
+      // A suite is requested for every push; only heads of PRs are gated (none named: nothing to do).
+      const number = suite.pull_requests.map((pr) => pr.number).sort((a, b) => a - b)[0];
+      if (number !== undefined && suite.head_sha)
+        await gate(context, { repo: context.repo(), number, headSha: suite.head_sha });
     });
   };
 }

@@ -27,20 +27,15 @@ function describe(outcome: PullOutcome): string {
   return `#${outcome.number} into ${e.snapshot.baseRef}: ${word}`;
 }
 
-/** Open PRs, other than `number`, whose head is exactly `headSha`. */
-async function siblingPulls(gh: GitHub, repo: RepoRef, number: number, headSha: string): Promise<number[]> {
+/** Open PRs whose head is exactly `headSha`, by number. */
+export async function openPullsWithHead(gh: GitHub, repo: RepoRef, headSha: string): Promise<number[]> {
   const pulls = await gh.paginate(gh.rest.repos.listPullRequestsAssociatedWithCommit, {
     ...repo,
     commit_sha: headSha,
     per_page: 100,
   });
-  return [
-    ...new Set(
-      pulls
-        .filter((p) => p.state === "open" && p.head.sha === headSha && p.number !== number)
-        .map((p) => p.number),
-    ),
-  ].sort((a, b) => a - b);
+  const numbers = pulls.filter((p) => p.state === "open" && p.head.sha === headSha).map((p) => p.number);
+  return [...new Set(numbers)].sort((a, b) => a - b);
 }
 
 /**
@@ -54,7 +49,7 @@ async function siblingPulls(gh: GitHub, repo: RepoRef, number: number, headSha: 
 export async function evaluateHead(gh: GitHub, target: HeadTarget): Promise<HeadEvaluation> {
   const [own, siblings] = await Promise.all([
     evaluatePull(gh, target),
-    siblingPulls(gh, target.repo, target.number, target.headSha),
+    openPullsWithHead(gh, target.repo, target.headSha).then((all) => all.filter((n) => n !== target.number)),
   ]);
   const others: PullOutcome[] = await Promise.all(
     siblings.map(async (number) => ({ number, evaluation: await evaluatePull(gh, { ...target, number }) })),
