@@ -5,6 +5,7 @@
  * match is refused before it can start any work.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { signWebhookBody } from "../../src/sandbox/index.js";
 import { ORG, REPO, startAppHarness, type AppHarness } from "../helpers/app-harness.js";
 import { decisionOf, fixes, readable } from "../helpers/check-text.js";
 
@@ -105,7 +106,7 @@ describe("e2e: API faults fail closed", () => {
   });
 });
 
-describe("e2e: forged webhooks are refused", () => {
+describe("e2e: webhook deliveries", () => {
   let h: AppHarness;
   beforeAll(async () => {
     h = await startAppHarness();
@@ -132,6 +133,13 @@ describe("e2e: forged webhooks are refused", () => {
     const unsigned = await h.deliver("pull_request", payload, { signature: "" });
     expect(unsigned).toBeGreaterThanOrEqual(400);
     expect(unsigned).toBeLessThan(500);
+    // A genuine signature replayed over a tampered body (another head SHA) is refused too.
+    const genuineSignature = signWebhookBody(h.t.sandbox.app.webhookSecret, JSON.stringify(payload));
+    const pull = payload.pull_request as { head: { sha: string } };
+    const tampered = { ...payload, pull_request: { ...pull, head: { ...pull.head, sha: "f".repeat(40) } } };
+    const replayed = await h.deliver("pull_request", tampered, { signature: genuineSignature });
+    expect(replayed).toBeGreaterThanOrEqual(400);
+    expect(replayed).toBeLessThan(500);
     expect(counter.count(CREATE_CHECK_ROUTE)).toBe(0);
     expect(counter.totalRequests()).toBe(0);
     expect((await h.check(pr.headSha))?.id).toBe(checksBefore?.id);
@@ -141,5 +149,22 @@ describe("e2e: forged webhooks are refused", () => {
     expect(signed).toBe(200);
     expect(counter.count(CREATE_CHECK_ROUTE)).toBe(1);
     expect((await h.check(pr.headSha))?.id).toBeGreaterThan(checksBefore?.id ?? Infinity);
+  });
+
+  it("12b. a re-run whose check_run names no pull request (GitHub does that for forks' PRs) still re-evaluates the head", async () => {
+    const { alice } = h.people;
+    const pr = await h.openPull(alice, "rerun-unnamed", { "clusters/prod/app.yaml": "replicas: 32\n" });
+    const first = await h.check(pr.headSha);
+    const created = h.t.sandbox.webhooks
+      .deliveries()
+      .find((d) => d.event === "check_run" && (d.payload.check_run as { id: number }).id === first?.id);
+    expect(created).toBeDefined();
+    const payload = created?.payload ?? {};
+    const run = { ...(payload.check_run as Record<string, unknown>), pull_requests: [] };
+    expect(await h.deliver("check_run", { ...payload, action: "rerequested", check_run: run })).toBe(200);
+    const again = await h.check(pr.headSha);
+    expect(again?.id).toBeGreaterThan(first?.id ?? Infinity);
+    expect(again?.conclusion).toBe("failure");
+    expect(fixes(again)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
   });
 });
