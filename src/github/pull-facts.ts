@@ -79,6 +79,15 @@ export async function fetchPullSnapshot(
     gh.paginate(gh.rest.pulls.listCommits, { ...repo, pull_number: number, per_page: 100 }),
     gh.paginate(gh.rest.pulls.listReviews, { ...repo, pull_number: number, per_page: 100 }),
   ]);
+  // The listings are read by PR number, so they follow the PR's head wherever it is by then: a push
+  // while they were read could pair this head's commits and reviews with the next head's files.
+  // Only if the head is still `headSha` after the listings are they all about it (invariant 1).
+  const { data: after } = await gh.rest.pulls.get({ ...repo, pull_number: number });
+  if (after.head.sha !== headSha) {
+    throw new FactsError(
+      `the pull request's head moved from ${headSha.slice(0, 7)} to ${after.head.sha.slice(0, 7)} while its files, commits and reviews were read; a newer evaluation follows`,
+    );
+  }
   // The counts can race with a push; the listings are what we evaluate, so they must match them.
   if (files.length !== pr.changed_files) {
     throw new FactsError(

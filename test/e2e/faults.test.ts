@@ -167,4 +167,43 @@ describe("e2e: webhook deliveries", () => {
     expect(again?.conclusion).toBe("failure");
     expect(fixes(again)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
   });
+
+  it("invariant 1: a push while the facts are being read cannot mix the old head's verdict with the new head's files", async () => {
+    const { alice, olivia } = h.people;
+    // H1 changes prod (needs @acme/sre); olivia (@acme/platform) approves it: not enough.
+    const pr = await h.openPull(alice, "race-head", { "clusters/prod/app.yaml": "replicas: 33\n" });
+    await h.review(olivia, pr.number, "APPROVE");
+    const first = await h.check(pr.headSha);
+    expect(first?.conclusion).toBe("failure");
+
+    // Re-run H1, and while GitHub is slow to list the files, push H2 which only touches dev
+    // (olivia's approval would cover that). The commits listing still ends at H1.
+    h.t.sandbox.instrumentation.setFault(FILES_ROUTE, { latencyMs: 4_000, times: 1 });
+    await olivia.octokit.request("POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", {
+      owner: ORG,
+      repo: REPO,
+      check_run_id: first?.id ?? 0,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const h2 = await h.commit(
+      pr.dir,
+      alice,
+      { "clusters/prod/app.yaml": "replicas: 2\n", "clusters/dev/app.yaml": "replicas: 33\n" },
+      "move the change to dev",
+    );
+    expect((await h.t.push(pr.dir, "HEAD:refs/heads/race-head")).code).toBe(0);
+    await h.settle();
+    h.t.sandbox.instrumentation.clearFaults();
+
+    const { data: now } = await alice.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+      owner: ORG,
+      repo: REPO,
+      pull_number: pr.number,
+    });
+    expect(now.head.sha).toBe(h2);
+    const rerun = await h.check(pr.headSha);
+    expect(rerun?.id).toBeGreaterThan(first?.id ?? Infinity);
+    expect(rerun?.conclusion).toBe("failure");
+    expect(readable(rerun)).toContain("head moved");
+  });
 });
