@@ -5,7 +5,15 @@
  * One harness; each scenario has its own branch. The merge scenario, which moves main, runs last.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ORG, REPO, startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
+import { readFileSync } from "node:fs";
+import {
+  basePolicy,
+  ORG,
+  REPO,
+  startAppHarness,
+  type AppHarness,
+  type Person,
+} from "../helpers/app-harness.js";
 import { decisionOf, fixes, readable } from "../helpers/check-text.js";
 
 const short = (sha: string) => sha.slice(0, 7);
@@ -88,6 +96,32 @@ describe("e2e attacks through the change itself", () => {
     expect(signature).toMatchObject({ commit: pr.headSha, verified: false, format: "ssh" });
   });
 
+  it("2b. adding your own key to allowed_signers inside the PR does not make it trusted: the keyring comes from the base", async () => {
+    const { alice, bob } = h.people;
+    const strangerPub = readFileSync(`${h.strangerKey}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+    const pr = await h.openPull(
+      alice,
+      "attack-2b-keyring",
+      {
+        ".github/pullgate/allowed_signers":
+          Object.values(h.people)
+            .map((p) => p.allowedSigner)
+            .join("\n") + `\n${alice.email} namespaces="git" ${strangerPub}\n`,
+        "clusters/prod/app.yaml": "replicas: 18\n",
+      },
+      { key: h.strangerKey },
+    );
+    await h.review(bob, pr.number, "APPROVE");
+    const check = await h.check(pr.headSha);
+    expect(check?.conclusion).toBe("failure");
+    const fix = fixes(check);
+    expect(fix).toContain(SIGN_FIX(pr.headSha));
+    expect(fix).toContain(
+      "Get an approval of the current head from a policy admin (@acme/platform) for .github/pullgate/allowed_signers.",
+    );
+    expect(decisionOf(check).signatures[0]).toMatchObject({ commit: pr.headSha, verified: false });
+  });
+
   it("6. CODEOWNERS loosened inside the PR is ignored: @acme/sre and a policy admin are still required", async () => {
     const { alice, mallory } = h.people;
     const pr = await h.openPull(alice, "attack-6-codeowners", {
@@ -148,6 +182,36 @@ describe("e2e attacks through the change itself", () => {
     // The digest is the base branch's policy, the same as every other PR into main.
     expect(decisionOf(check).policyDigest).toBe(basePolicyDigest);
     expect(check?.summary).toContain(basePolicyDigest);
+  });
+
+  it("7b. a broken policy on the base branch fails every PR into it closed, naming file, line and column", async () => {
+    const { alice, olivia } = h.people;
+    const dir = await h.clone(olivia);
+    await h.t.git(dir, ["checkout", "-q", "-b", "broken-base", "origin/main"]);
+    await h.commit(
+      dir,
+      olivia,
+      { ".github/pullgate.yml": basePolicy().replace("required_approvals: 1", "required_approvals: many") },
+      "a typo in the policy",
+    );
+    expect((await h.t.push(dir, "HEAD:refs/heads/broken-base")).code).toBe(0);
+    await h.settle();
+    const pr = await h.openPull(
+      alice,
+      "attack-7b-into-broken",
+      { "clusters/dev/app.yaml": "replicas: 19\n" },
+      {
+        base: "broken-base",
+      },
+    );
+    const check = await h.check(pr.headSha);
+    expect(check?.conclusion).toBe("failure");
+    expect(readable(check)).toMatch(
+      /the pullgate policy is invalid or loosens the org policy: acme\/gitops@[0-9a-f]{7}:\.github\/pullgate\.yml:\d+:\d+: /,
+    );
+    expect(fixes(check)).toEqual([
+      "Fix the policy at the places named above on the base branch (an admin's change, checked with `pullgate policy lint`); until then no pull request into it can pass.",
+    ]);
   });
 
   it("8. retargeting re-evaluates against the new base: governed → ungoverned → governed", async () => {

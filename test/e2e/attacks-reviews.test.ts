@@ -144,6 +144,28 @@ describe("e2e attacks on reviews", () => {
     );
   });
 
+  it("13c. a dismissed approval no longer counts", async () => {
+    const { alice, bob, olivia } = h.people;
+    const pr = await h.openPull(alice, "attack-13-dismissed", { "clusters/prod/app.yaml": "replicas: 11\n" });
+    const reviewId = await h.review(bob, pr.number, "APPROVE");
+    expect((await h.check(pr.headSha))?.conclusion).toBe("success");
+    await olivia.octokit.request(
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals",
+      {
+        owner: ORG,
+        repo: REPO,
+        pull_number: pr.number,
+        review_id: reviewId,
+        message: "approved the wrong PR",
+      },
+    );
+    await h.settle();
+    const check = await h.check(pr.headSha);
+    expect(check?.conclusion).toBe("failure");
+    expect(fixes(check)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
+    expect(decisionOf(check).approvedBy).toEqual([]);
+  });
+
   it("13b + 12. a read-only code owner's approval does not count; granting write and re-running the check (rerequested) re-evaluates", async () => {
     const { alice, carol } = h.people;
     await setTeam(carol, "sre", true);
