@@ -14,7 +14,7 @@ const PERMISSION_ROUTE = "GET /repos/{owner}/{repo}/collaborators/{username}/per
 const REVIEWS_ROUTE = "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews";
 const CREATE_CHECK_ROUTE = "POST /repos/{owner}/{repo}/check-runs";
 /** The app's deadline per evaluation here: short, so a hung request fails the check quickly. */
-const EVALUATION_TIMEOUT_MS = 4_000;
+const EVALUATION_TIMEOUT_MS = 5_000;
 
 describe("e2e: API faults fail closed", () => {
   let h: AppHarness;
@@ -83,7 +83,7 @@ describe("e2e: API faults fail closed", () => {
     const check = await h.check(pr.headSha);
     expect(check?.status).toBe("completed");
     expect(check?.conclusion).toBe("failure");
-    expect(readable(check)).toContain(`evaluating ${ORG}/${REPO}#${pr.number} timed out after 4 s`);
+    expect(readable(check)).toContain(`evaluating ${ORG}/${REPO}#${pr.number} timed out after 5 s`);
     expect(fixes(check).length).toBeGreaterThan(0);
   });
 
