@@ -27,9 +27,10 @@ export interface GateTarget {
 
 /**
  * Gates one PR head: starts the check, evaluates with a deadline (every open PR with this head,
- * see evaluate-head.ts), and completes the check with the strictest verdict. Whatever goes wrong (an exception, a timeout, a truncated listing) completes the
- * check as a failure with the reason: never a pass, never a check left in progress. Returns the
- * evaluation the check reports (null when it failed closed).
+ * see evaluate-head.ts), and completes the check with the strictest verdict. Whatever goes wrong
+ * (an exception, a timeout, a truncated listing) completes the check as a failure with the
+ * reason: never a pass, never a check left in progress. Returns the evaluation the check reports
+ * (null when it failed closed).
  */
 export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): Promise<Evaluation | null> {
   // Read our previous decision before the new check run becomes the latest one on this head.
