@@ -153,7 +153,7 @@ describe("e2e: webhook deliveries", () => {
     expect((await h.check(pr.headSha))?.id).toBeGreaterThan(checksBefore?.id ?? Infinity);
   });
 
-  it("12b. a re-run whose check_run names no pull request (GitHub does that for forks' PRs) still re-evaluates the head", async () => {
+  it("12b. a re-run whose check_run names no pull request (GitHub does that for forks' PRs) still re-evaluates the head; so does the Re-evaluate button", async () => {
     const { alice } = h.people;
     const pr = await h.openPull(alice, "rerun-unnamed", { "clusters/prod/app.yaml": "replicas: 32\n" });
     const first = await h.check(pr.headSha);
@@ -168,6 +168,17 @@ describe("e2e: webhook deliveries", () => {
     expect(again?.id).toBeGreaterThan(first?.id ?? Infinity);
     expect(again?.conclusion).toBe("failure");
     expect(fixes(again)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
+
+    // The check's "Re-evaluate" button (check_run.requested_action) does the same. GitHub sends it
+    // from its UI only, so it is delivered here, signed like GitHub signs it.
+    const button = await h.deliver("check_run", {
+      ...payload,
+      action: "requested_action",
+      check_run: run,
+      requested_action: { identifier: "reevaluate" },
+    });
+    expect(button).toBe(200);
+    expect((await h.check(pr.headSha))?.id).toBeGreaterThan(again?.id ?? Infinity);
   });
 
   it("invariant 1: a push while the facts are being read cannot mix the old head's verdict with the new head's files", async () => {
