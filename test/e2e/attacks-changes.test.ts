@@ -20,6 +20,18 @@ const short = (sha: string) => sha.slice(0, 7);
 const SIGN_FIX = (sha: string) =>
   `Sign commit ${short(sha)} with a key listed in .github/pullgate/allowed_signers: git commit --amend --no-edit -S (older commits: git rebase --exec "git commit --amend --no-edit -S" <base>), then force-push.`;
 
+/** A second governed branch with a much weaker policy: no signatures, no reviews. */
+const WEAK_BRANCH = [
+  "  - branch: playground",
+  "    environment: playground",
+  "    signatures:",
+  "      required: false",
+  "    reviews:",
+  "      required_approvals: 0",
+  "      require_code_owner_review: false",
+  "",
+].join("\n");
+
 describe("e2e attacks through the change itself", () => {
   let h: AppHarness;
   let mainSha: string;
@@ -27,7 +39,7 @@ describe("e2e attacks through the change itself", () => {
   let basePolicyDigest: string;
 
   beforeAll(async () => {
-    h = await startAppHarness();
+    h = await startAppHarness({ policy: basePolicy(WEAK_BRANCH) });
     const { data } = await h.people.olivia.octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
       owner: ORG,
       repo: REPO,
@@ -274,6 +286,63 @@ describe("e2e attacks through the change itself", () => {
     expect(decisionOf(check).pullRequest).toBe(governed.number);
     expect(fixes(check)).toContain(SIGN_FIX(governed.headSha));
     expect(readable(check)).toContain(`#${decoy.number}`);
+  });
+
+  it("8c. retargeting to a governed branch with a weaker policy applies that policy, and back to main applies main's", async () => {
+    const { alice, olivia } = h.people;
+    await olivia.octokit.request("POST /repos/{owner}/{repo}/git/refs", {
+      owner: ORG,
+      repo: REPO,
+      ref: "refs/heads/playground",
+      sha: mainSha,
+    });
+    await h.settle();
+    const pr = await h.openPull(
+      alice,
+      "attack-8c-weaker",
+      { "clusters/prod/app.yaml": "replicas: 20\n" },
+      {
+        key: null,
+      },
+    );
+    expect((await h.check(pr.headSha))?.conclusion).toBe("failure");
+    await patchBase(alice, pr.number, "playground");
+    const weak = await h.check(pr.headSha);
+    expect(weak?.conclusion).toBe("success");
+    expect(decisionOf(weak)).toMatchObject({ baseRef: "playground", environment: "playground" });
+    await patchBase(alice, pr.number, "main");
+    const strict = await h.check(pr.headSha);
+    expect(strict?.conclusion).toBe("failure");
+    expect(decisionOf(strict)).toMatchObject({ baseRef: "main", environment: "production" });
+    expect(fixes(strict)).toContain(SIGN_FIX(pr.headSha));
+    expect(fixes(strict)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
+  });
+
+  it("8d. a second PR of the same head into the weaker branch cannot turn the head's check green", async () => {
+    const { alice } = h.people;
+    const governed = await h.openPull(
+      alice,
+      "attack-8d-shared",
+      { "clusters/prod/app.yaml": "replicas: 21\n" },
+      {
+        key: null,
+      },
+    );
+    const { data: decoy } = await alice.octokit.request("POST /repos/{owner}/{repo}/pulls", {
+      owner: ORG,
+      repo: REPO,
+      title: "same head, weaker base",
+      head: "attack-8d-shared",
+      base: "playground",
+    });
+    await h.settle();
+    const check = await h.check(governed.headSha);
+    expect(check?.conclusion).toBe("failure");
+    expect(decisionOf(check)).toMatchObject({ pullRequest: governed.number, baseRef: "main" });
+    expect(fixes(check)).toContain(SIGN_FIX(governed.headSha));
+    expect(readable(check)).toContain(
+      `This head is also the head of #${decoy.number} into playground: passes.`,
+    );
   });
 
   it("9. a PR of more than 3,000 files fails closed: pullgate cannot see the whole change", async () => {
