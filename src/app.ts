@@ -7,6 +7,8 @@ import {
   reauditRepository,
   type ProtectionEventDeps,
 } from "./github/protection-events.js";
+import { openPullsWithHead } from "./github/evaluate-head.js";
+import { gateMergeGroup } from "./github/merge-group.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
@@ -29,6 +31,23 @@ export interface AppOptions {
 function accountName(account: { login: string } | { slug: string } | null | undefined): string {
   if (!account) return "";
   return "login" in account ? account.login : account.slug;
+}
+
+/**
+ * The PR to re-gate when our check on `sha` is re-run. One is enough: the gate evaluates every open
+ * PR with that head (a check belongs to the commit). GitHub names only same-repository PRs in a
+ * check run's `pull_requests` (none for a fork's PR), so when it names none, ask for the PRs whose
+ * head this is; a head with no open PR is not re-gated.
+ */
+async function pullToGate(
+  context: Context,
+  named: readonly { number: number }[],
+  sha: string,
+): Promise<number | null> {
+  const first = named.map((pr) => pr.number).sort((a, b) => a - b)[0];
+  if (first !== undefined) return first;
+  const open = await openPullsWithHead(context.octokit, context.repo(), sha);
+  return open[0] ?? null;
 }
 
 type PullTarget = { repo: RepoRef; number: number; headSha: string; lastPusher?: string };
@@ -102,9 +121,23 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       options.metrics.webhooks.inc({ event: `check_run.${context.payload.action}` });
       const run = context.payload.check_run;
       if (run.app?.id !== options.appId || run.name !== "pullgate") return;
-      for (const pr of run.pull_requests) {
-        await gate(context, { repo: context.repo(), number: pr.number, headSha: run.head_sha });
-      }
+      const number = await pullToGate(context, run.pull_requests, run.head_sha);
+      if (number !== null) await gate(context, { repo: context.repo(), number, headSha: run.head_sha });
+    });
+
+    app.on("merge_group.checks_requested", async (context) => {
+      options.metrics.webhooks.inc({ event: "merge_group.checks_requested" });
+      const group = context.payload.merge_group;
+      await gateMergeGroup(
+        {
+          appId: options.appId,
+          metrics: options.metrics,
+          timeoutMs: options.evaluationTimeoutMs,
+          log: context.log,
+        },
+        context.octokit,
+        { repo: context.repo(), headSha: group.head_sha, headRef: group.head_ref, baseRef: group.base_ref },
+      );
     });
 
     app.on("push", async (context) => {
@@ -136,9 +169,10 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
     app.on(["check_suite.requested", "check_suite.rerequested"], async (context) => {
       options.metrics.webhooks.inc({ event: `check_suite.${context.payload.action}` });
       const suite = context.payload.check_suite;
-      for (const pr of suite.pull_requests) {
-        await gate(context, { repo: context.repo(), number: pr.number, headSha: suite.head_sha });
-      }
+      // A suite is requested for every push; only heads of PRs are gated (none named: nothing to do).
+      const number = suite.pull_requests.map((pr) => pr.number).sort((a, b) => a - b)[0];
+      if (number !== undefined && suite.head_sha)
+        await gate(context, { repo: context.repo(), number, headSha: suite.head_sha });
     });
 
     // Branch protection (docs/audit.md): audit on installation, on new repositories, on every

@@ -17,24 +17,20 @@ export interface ServerConfig {
   host?: string;
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   redisUrl?: string;
-  /**
-   * Octokit's write throttle (one write per second per installation, GitHub's secondary-limit
-   * guidance). Keep it on against GitHub; the local sandbox turns it off.
-   */
-  throttleWrites?: boolean;
   /** Armored OpenPGP private key that signs records, and its passphrase when encrypted. */
   signingKey?: string;
   signingPassphrase?: string;
+  /**
+   * Base of Octokit's retry backoff for 5xx answers, in ms: retries wait 1, 4 and 9 times it
+   * (Octokit's default base is 1,000). Tests shrink it so a failing route fails in milliseconds.
+   */
+  retryBaseMs?: number;
+  /**
+   * false turns off Octokit's request throttling (at most one write per second per installation,
+   * GitHub's guidance for content-creating requests). Only for tests against the local sandbox.
+   */
+  throttle?: boolean;
   app?: Partial<AppOptions>;
-}
-
-/**
- * Probot layers its own throttle settings over object defaults, so the throttle is turned off with
- * a function that edits the final options.
- */
-function withoutThrottle(options: Record<string, unknown>): Record<string, unknown> {
-  const throttle = (options.throttle ?? {}) as Record<string, unknown>;
-  return { ...options, throttle: { ...throttle, enabled: false } };
 }
 
 /** Loads the record signer; the bot identity is what record commits name as author and committer. */
@@ -46,6 +42,19 @@ export async function loadSigner(armored: string, passphrase?: string): Promise<
     fingerprint: fingerprintOf(key),
     identity: { name: "pullgate[bot]", email: "pullgate[bot]@users.noreply.github.com" },
   };
+}
+
+/**
+ * Probot's Octokit with a different retry backoff and/or without throttling. A function default,
+ * because Probot passes its own `throttle` object in every instance's options and a plain object
+ * default would be overwritten by it.
+ */
+function tunedOctokit(retryBaseMs: number | undefined, throttle: boolean): typeof ProbotOctokit {
+  return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+    ...instance,
+    ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}),
+    ...(throttle ? {} : { throttle: { ...(instance.throttle as object | undefined), enabled: false } }),
+  }));
 }
 
 export interface RunningServer {
@@ -72,7 +81,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ...(config.redisUrl ? { redisConfig: config.redisUrl } : {}),
     logLevel: config.logLevel ?? "info",
-    ...(config.throttleWrites === false ? { Octokit: ProbotOctokit.defaults(withoutThrottle) } : {}),
+    ...(config.retryBaseMs !== undefined || config.throttle === false
+      ? { Octokit: tunedOctokit(config.retryBaseMs, config.throttle ?? true) }
+      : {}),
   });
   const middleware = await createNodeMiddleware(
     pullgateApp({ signer, ...config.app, appId: config.appId, metrics }),

@@ -78,6 +78,8 @@ export interface WorldOptions {
   app?: Partial<AppOptions>;
   /** Probot's log level; the default "fatal" keeps its logs off stdout. */
   logLevel?: ServerConfig["logLevel"];
+  /** Base of Octokit's retry backoff in ms (see ServerConfig.retryBaseMs). */
+  retryBaseMs?: number;
 }
 
 export interface World {
@@ -177,7 +179,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       port: 0,
       logLevel: options.logLevel ?? "fatal",
       // The sandbox has no secondary rate limit to respect: no 1 s spacing between writes.
-      throttleWrites: false,
+      throttle: false,
+      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
       ...(options.signingKey === false ? {} : { signingKey: record.privateKey }),
       app: { pullLookupRetryDelaysMs: [50, 100, 200], evaluationTimeoutMs: 30_000, ...options.app },
     });

@@ -3,9 +3,10 @@ import type { Verdict } from "../core/verdict/types.js";
 import type { PullgateMetrics } from "../metrics.js";
 import { completeCheck, latestVerdict, startCheck } from "./check-run.js";
 import type { Decision } from "./decision.js";
-import { evaluatePull, type Evaluation } from "./evaluate-pull.js";
-import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
-import { renderCheck } from "./render-check.js";
+import { evaluateHead, type HeadEvaluation } from "./evaluate-head.js";
+import type { Evaluation } from "./evaluate-pull.js";
+import { FactsError, httpStatus, type GitHub, type RepoRef } from "./octokit.js";
+import { escapeMarkdown, renderCheck } from "./render-check.js";
 import { withTimeout } from "./with-timeout.js";
 import { errorVerdict } from "./error-verdict.js";
 
@@ -25,26 +26,28 @@ export interface GateTarget {
 }
 
 /**
- * Gates one PR head: starts the check, evaluates with a deadline, and completes the check with
- * the verdict. Whatever goes wrong (an exception, a timeout, a truncated listing) completes the
- * check as a failure with the reason: never a pass, never a check left in progress.
+ * Gates one PR head: starts the check, evaluates with a deadline (every open PR with this head,
+ * see evaluate-head.ts), and completes the check with the strictest verdict. Whatever goes wrong
+ * (an exception, a timeout, a truncated listing) completes the check as a failure with the
+ * reason: never a pass, never a check left in progress. Returns the evaluation the check reports
+ * (null when it failed closed).
  */
 export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): Promise<Evaluation | null> {
   // Read our previous decision before the new check run becomes the latest one on this head.
   const lastPusher = target.lastPusher ?? (await previousPusher(gh, target, deps.appId));
   const checkRunId = await startCheck(gh, target.repo, target.headSha);
-  let evaluation: Evaluation | null = null;
+  let head: HeadEvaluation;
   try {
-    evaluation = await withTimeout(
-      evaluatePull(gh, { ...target, lastPusher }),
+    head = await withTimeout(
+      evaluateHead(gh, { ...target, lastPusher }),
       deps.timeoutMs,
       `evaluating ${target.repo.owner}/${target.repo.repo}#${target.number}`,
     );
   } catch (error) {
-    const reason =
-      error instanceof FactsError ? error.message : `unexpected error: ${(error as Error).message}`;
+    const reason = describeFailure(error);
     deps.log.warn({ err: error, pull: target.number }, `pullgate failed closed: ${reason}`);
-    const verdict: Verdict = errorVerdict(target.headSha, reason);
+    const fix = error instanceof FactsError ? error.fix : undefined;
+    const verdict: Verdict = errorVerdict(target.headSha, reason, fix);
     const decision: Decision = emptyDecision(target, verdict);
     await completeCheck(
       gh,
@@ -55,19 +58,45 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
     deps.metrics.evaluations.inc({ conclusion: "error" });
     return null;
   }
+  const evaluation = head.reported;
   if (evaluation.kind === "ungoverned") {
     await completeCheck(gh, target.repo, checkRunId, {
       conclusion: "neutral",
-      title: `No pullgate policy governs ${evaluation.baseRef}`,
-      summary: `The base branch \`${evaluation.baseRef}\` is not named in the pullgate policy read from its own head, so nothing is required here.`,
+      title: `No pullgate policy governs ${evaluation.baseRef}`.slice(0, 250),
+      summary: [
+        `The base branch <code>${escapeMarkdown(evaluation.baseRef)}</code> is not named in the pullgate policy read from its own head, so nothing is required here.`,
+        ...head.notes.map((n) => `\n> ${escapeMarkdown(n)}`),
+      ].join("\n"),
     });
     deps.metrics.evaluations.inc({ conclusion: "neutral" });
     return evaluation;
   }
-  const output = renderCheck(evaluation.verdict, evaluation.decision, evaluation.notes);
+  const output = renderCheck(evaluation.verdict, evaluation.decision, [...evaluation.notes, ...head.notes]);
   await completeCheck(gh, target.repo, checkRunId, output);
   deps.metrics.evaluations.inc({ conclusion: output.conclusion });
   return evaluation;
+}
+
+/**
+ * The reason a check failed closed, in words an author can act on. An API error that escaped the
+ * adapter names the request GitHub refused (method and path, not the host or query), so "Bad
+ * Gateway" alone never leaves the reader guessing which fact was missing.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof FactsError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  const status = httpStatus(error);
+  if (status === undefined) return `unexpected error: ${message}`;
+  const request = (error as { request?: { method?: string; url?: string } }).request;
+  let where = "";
+  if (request?.method && request.url) {
+    try {
+      where = ` to ${request.method} ${new URL(request.url).pathname.replace(/^\/api\/v3(?=\/)/, "")}`;
+    } catch {
+      where = ` to ${request.method}`;
+    }
+  }
+  return `GitHub answered HTTP ${status}${where} (${message}); the facts for this head are incomplete`;
 }
 
 /** Our own last decision on this head remembers who pushed it (check runs only we can write). */

@@ -11,6 +11,13 @@ export interface RepoRef {
 /** A fact could not be gathered completely: the evaluation fails closed with this reason. */
 export class FactsError extends Error {
   override readonly name = "FactsError";
+  /** What the PR's author can do about it, when re-running alone will not help (e.g. split the PR). */
+  readonly fix: string | undefined;
+
+  constructor(message: string, options: { fix?: string } = {}) {
+    super(message);
+    this.fix = options.fix;
+  }
 }
 
 /** Octokit's RequestError carries `status`; anything else is treated as a transport failure. */

@@ -64,6 +64,10 @@ export async function loadEffectivePolicy(
   if (!result.policy) {
     throw new FactsError(
       `the pullgate policy is invalid or loosens the org policy: ${describe(result.errors)}`,
+      {
+        // The policy is read from the base, so this PR cannot repair it for itself.
+        fix: `Fix the policy at the places named above on the base branch (an admin's change, checked with \`pullgate policy lint\`); until then no pull request into it can pass.`,
+      },
     );
   }
   const sources = [org?.file, repoSource?.file].filter((f): f is string => f !== undefined);

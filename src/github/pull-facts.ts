@@ -127,23 +127,36 @@ export async function fetchPullSnapshot(
   // The PR object counts files and commits: check the caps before paging through anything.
   if (pr.changed_files > MAX_PR_FILES) {
     throw new FactsError(
-      `the pull request changes ${pr.changed_files} files; GitHub lists at most ${MAX_PR_FILES}, so pullgate cannot see the whole change. Split it into smaller pull requests.`,
+      `the pull request changes ${pr.changed_files} files; GitHub lists at most ${MAX_PR_FILES}, so pullgate cannot see the whole change`,
+      { fix: `Split it into pull requests of at most ${MAX_PR_FILES} files each.` },
     );
   }
   if (pr.commits > MAX_PR_COMMITS) {
     throw new FactsError(
-      `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature. Squash or split the branch.`,
+      `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature`,
+      { fix: `Squash or split the branch so each pull request has at most ${MAX_PR_COMMITS} commits.` },
     );
   }
   // Files and commits of a PR are a function of its base and head commits: a review event for the
-  // same pair re-uses them. Only complete listings are cached (a failed check throws, and failures
-  // are not cached). Reviews change without a push, so they are always listed afresh.
+  // same pair re-uses them. Reviews change without a push, so they are always listed afresh.
   const pair = `${repo.owner}/${repo.repo}#${number}@${pr.base.sha}..${headSha}`;
   const [changedFiles, commits, reviews] = await Promise.all([
-    fileCache.getOrLoad(pair, () => listChangedFiles(gh, repo, number, pr.changed_files)),
-    commitCache.getOrLoad(pair, () => listCommits(gh, repo, number, pr.commits, headSha)),
+    fileCache.get(pair) ?? listChangedFiles(gh, repo, number, pr.changed_files),
+    commitCache.get(pair) ?? listCommits(gh, repo, number, pr.commits, headSha),
     gh.paginate(gh.rest.pulls.listReviews, { ...repo, pull_number: number, per_page: 100 }),
   ]);
+  // The listings are read by PR number, so they follow the PR's head wherever it is by then: a push
+  // while they were read could pair this head's commits and reviews with the next head's files.
+  // Only if the head is still `headSha` after the listings are they all about it (invariant 1), and
+  // only then are they cached: a listing read during a race must never be served for this head later.
+  const { data: after } = await gh.rest.pulls.get({ ...repo, pull_number: number });
+  if (after.head.sha !== headSha) {
+    throw new FactsError(
+      `the pull request's head moved from ${headSha.slice(0, 7)} to ${after.head.sha.slice(0, 7)} while its files, commits and reviews were read; a newer evaluation follows`,
+    );
+  }
+  fileCache.set(pair, changedFiles);
+  commitCache.set(pair, commits);
   return {
     repo,
     number,

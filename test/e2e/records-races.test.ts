@@ -33,7 +33,7 @@ describe("e2e: back-to-back merges, concurrent replicas and redeliveries keep on
       baseUrl: h.t.sandbox.apiUrl,
       port: 0,
       logLevel: "fatal",
-      throttleWrites: false,
+      throttle: false,
       signingKey: h.recordPrivateKey,
       app: { pullLookupRetryDelaysMs: [50, 100, 200], evaluationTimeoutMs: 30_000 },
     });

@@ -10,9 +10,12 @@ import {
   type Person as WorldPerson,
   type World,
 } from "../../src/demo/world.js";
+import { randomUUID } from "node:crypto";
+import { signWebhookBody } from "../../src/sandbox/index.js";
 import type { RunningServer } from "../../src/server.js";
 import { startTestSandbox, type TestSandbox, type TestUser } from "./sandbox.js";
 
+import { ORG, REPO } from "../../src/demo/seed.js";
 export { ORG, REPO, BASE_CODEOWNERS, basePolicy } from "../../src/demo/seed.js";
 
 export interface Person extends TestUser, WorldPerson {}
@@ -58,20 +61,46 @@ export interface AppHarness {
   check(sha: string): Promise<CheckView | null>;
   settle(): Promise<void>;
   close(): Promise<void>;
+  /** Asks GitHub to re-run pullgate's latest check on `sha` (`check_run.rerequested`), as `who` (default olivia). */
+  rerequest(sha: string, who?: Person): Promise<void>;
+  /**
+   * POSTs a webhook straight to the app's webhook URL, HMAC-signed with the app's secret unless a
+   * `signature` is given (to forge one). Returns the HTTP status the app answered.
+   */
+  deliver(event: string, payload: Record<string, unknown>, options?: { signature?: string }): Promise<number>;
+  /** The app's installation id on the org (webhook payloads carry it). */
+  installationId: number;
 }
 
-export async function startAppHarness(
-  options: { policy?: string; codeowners?: string; signingKey?: boolean } = {},
-): Promise<AppHarness> {
+export interface AppHarnessOptions {
+  policy?: string;
+  codeowners?: string;
+  signingKey?: boolean;
+  /** The app's evaluation deadline (default 30 s); fault tests shrink it to see timeouts fail closed. */
+  evaluationTimeoutMs?: number;
+  /** Base of Octokit's retry backoff in ms (GitHub default 1,000 = waits of 1, 4, 9 s); default 20 here. */
+  retryBaseMs?: number;
+}
+
+export async function startAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {
   const t = await startTestSandbox();
   let world: World;
+  const { evaluationTimeoutMs, retryBaseMs, ...seed } = options;
   try {
-    world = await startWorld({ root: t.root, sandbox: t.sandbox, ...options });
+    world = await startWorld({
+      root: t.root,
+      sandbox: t.sandbox,
+      ...seed,
+      retryBaseMs: retryBaseMs ?? 20,
+      ...(evaluationTimeoutMs !== undefined ? { app: { evaluationTimeoutMs } } : {}),
+    });
   } catch (error) {
     await t.close();
     throw error;
   }
-  return {
+  const installation = Object.values(t.sandbox.state.installations).find((i) => i.account === ORG);
+  if (!installation) throw new Error(`the app is not installed on ${ORG}`);
+  const harness: AppHarness = {
     t,
     world,
     server: world.server,
@@ -89,5 +118,33 @@ export async function startAppHarness(
       await world.close();
       await t.close();
     },
+    installationId: installation.id,
+    async rerequest(sha, who = world.people.olivia) {
+      const run = await harness.check(sha);
+      if (!run) throw new Error(`no pullgate check on ${sha}`);
+      await who.octokit.request("POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", {
+        owner: ORG,
+        repo: REPO,
+        check_run_id: run.id,
+      });
+      await harness.settle();
+    },
+    async deliver(event, payload, opts = {}) {
+      const body = JSON.stringify(payload);
+      const response = await fetch(world.server.webhookUrl, {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": event,
+          "x-github-delivery": randomUUID(),
+          "x-hub-signature-256": opts.signature ?? signWebhookBody(t.sandbox.app.webhookSecret, body),
+        },
+      });
+      await response.arrayBuffer();
+      await harness.settle();
+      return response.status;
+    },
   };
+  return harness;
 }
