@@ -57,7 +57,8 @@ describe("e2e: API faults fail closed", () => {
   it("10b. a transient 503 (two answers) is retried and the verdict is the real one", async () => {
     const { alice, olivia } = h.people;
     const pr = await h.openPull(alice, "fault-503-transient", { "clusters/dev/app.yaml": "replicas: 22\n" });
-    h.t.sandbox.instrumentation.setFault(FILES_ROUTE, { status: 503, times: 2 });
+    // Reviews are listed afresh on every evaluation (files and commits are cached per head).
+    h.t.sandbox.instrumentation.setFault(REVIEWS_ROUTE, { status: 503, times: 2 });
     await h.review(olivia, pr.number, "APPROVE");
     const check = await h.check(pr.headSha);
     expect(check?.conclusion).toBe("success");
@@ -189,9 +190,9 @@ describe("e2e: webhook deliveries", () => {
     const first = await h.check(pr.headSha);
     expect(first?.conclusion).toBe("failure");
 
-    // Re-run H1, and while GitHub is slow to list the files, push H2 which only touches dev
-    // (olivia's approval would cover that). The commits listing still ends at H1.
-    h.t.sandbox.instrumentation.setFault(FILES_ROUTE, { latencyMs: 4_000, times: 1 });
+    // Re-run H1, and while GitHub is slow to list the reviews (read by PR number on every
+    // evaluation; H1's files and commits are cached), push H2 which only touches dev.
+    h.t.sandbox.instrumentation.setFault(REVIEWS_ROUTE, { latencyMs: 4_000, times: 1 });
     await olivia.octokit.request("POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", {
       owner: ORG,
       repo: REPO,
@@ -218,5 +219,39 @@ describe("e2e: webhook deliveries", () => {
     expect(rerun?.id).toBeGreaterThan(first?.id ?? Infinity);
     expect(rerun?.conclusion).toBe("failure");
     expect(readable(rerun)).toContain("head moved");
+  });
+
+  it("a file listing read while the head moved is never cached for that head (attack: race a push, then push the old head back)", async () => {
+    const { alice, olivia } = h.people;
+    // H1 changes prod; the PR is opened while GitHub is slow to list its files, and meanwhile the
+    // author pushes H2 (dev only), so that listing describes H2. Then H1 is pushed back.
+    const dir = await h.clone(alice);
+    await h.t.git(dir, ["checkout", "-q", "-b", "race-cache", "origin/main"]);
+    const h1 = await h.commit(dir, alice, { "clusters/prod/app.yaml": "replicas: 44\n" }, "prod change");
+    expect((await h.t.push(dir, "HEAD:refs/heads/race-cache")).code).toBe(0);
+    await h.settle();
+    h.t.sandbox.instrumentation.setFault(FILES_ROUTE, { latencyMs: 4_000, times: 1 });
+    const { data: pr } = await alice.octokit.request("POST /repos/{owner}/{repo}/pulls", {
+      owner: ORG,
+      repo: REPO,
+      title: "race the cache",
+      head: "race-cache",
+      base: "main",
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await h.t.git(dir, ["checkout", "-q", "-B", "dev-only", "origin/main"]);
+    await h.commit(dir, alice, { "clusters/dev/app.yaml": "replicas: 44\n" }, "dev only");
+    expect((await h.t.push(dir, "HEAD:refs/heads/race-cache", { force: true })).code).toBe(0);
+    await h.settle();
+    h.t.sandbox.instrumentation.clearFaults();
+    expect((await h.t.push(dir, `${h1}:refs/heads/race-cache`, { force: true })).code).toBe(0);
+    await h.settle();
+
+    // Olivia (platform) approves H1: not enough, H1 changes production, owned by @acme/sre.
+    await h.review(olivia, pr.number, "APPROVE", h1);
+    const check = await h.check(h1);
+    expect(check?.conclusion).toBe("failure");
+    expect(readable(check)).toContain("clusters/prod/app.yaml");
+    expect(readable(check)).toContain("@acme/sre");
   });
 });
