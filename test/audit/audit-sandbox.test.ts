@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/octokit.js";
 import { auditRepository } from "../../src/github/protection/audit.js";
+import { auditOrganization, type OrgAudit } from "../../src/github/protection/org-audit.js";
 import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
 import {
   auditOptions,
@@ -403,6 +404,14 @@ describe("auditRepository on the sandbox", () => {
     expect(report.error).toContain("acme/broken@");
     expect(report.error).toContain(".github/pullgate.yml:2:");
     expect(report.branches).toEqual([]);
+  });
+
+  it("lists the same repositories through the installation as through the org", async () => {
+    const names = (audit: OrgAudit) => audit.repositories.map((r) => r.repo);
+    const byOrg = await auditOrganization(app, ORG, auditOptions(t));
+    const byInstallation = await auditOrganization(app, ORG, { ...auditOptions(t), listing: "installation" });
+    expect(names(byOrg).length).toBeGreaterThan(5);
+    expect(names(byInstallation)).toEqual(names(byOrg));
   });
 
   it("says a repository without any policy is not governed", async () => {
