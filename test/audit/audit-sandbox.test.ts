@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/octokit.js";
 import { auditRepository } from "../../src/github/protection/audit.js";
+import { auditOrganization, type OrgAudit } from "../../src/github/protection/org-audit.js";
 import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
 import {
   auditOptions,
@@ -328,6 +329,43 @@ describe("auditRepository on the sandbox", () => {
     expect(again.branches[0]?.fix).toBeUndefined();
   });
 
+  it("fixes a broad ruleset bypass with binding classic protection, leaving people's rulesets alone", async () => {
+    // "broad" (above) has a ruleset meeting the policy with the write role on its bypass list.
+    const { data: before } = await alice.octokit.request("GET /repos/{owner}/{repo}/rulesets", repo("broad"));
+    const report = await auditRepository(app, repo("broad"), auditOptions(t, "all"));
+    expect(report.branches[0]?.fix?.before.map((d) => d.setting)).toEqual(["bypass"]);
+    expect(report.branches[0]?.fix?.fixed).toBe(true);
+    expect(report.status).toBe("ok");
+    const { data: after } = await alice.octokit.request("GET /repos/{owner}/{repo}/rulesets", repo("broad"));
+    expect(after).toEqual(before);
+  });
+
+  it("re-enables pullgate's own record ruleset when someone disabled it, without creating a second one", async () => {
+    await t.createRepo(ORG, "records");
+    expect((await auditRepository(app, repo("records"), auditOptions(t, "all"))).status).toBe("ok");
+    const list = async () =>
+      (await alice.octokit.request("GET /repos/{owner}/{repo}/rulesets", repo("records"))).data as {
+        id: number;
+        name: string;
+        enforcement: string;
+      }[];
+    const [own] = await list();
+    expect(own?.name).toBe("pullgate records (approved/*)");
+    await alice.octokit.request("PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}", {
+      ...repo("records"),
+      ruleset_id: own!.id,
+      enforcement: "disabled",
+    });
+    expect((await auditRepository(app, repo("records"), auditOptions(t))).approvedRefs[0]?.status).toBe(
+      "drift",
+    );
+    const fixed = await auditRepository(app, repo("records"), auditOptions(t, "all"));
+    expect(fixed.approvedRefs[0]?.fix?.fixed).toBe(true);
+    const now = await list();
+    expect(now).toHaveLength(1);
+    expect(now[0]).toMatchObject({ id: own!.id, enforcement: "active" });
+  });
+
   it("in policy mode fixes only branches whose policy says enforce", async () => {
     await t.createRepo(ORG, "audit-only");
     const report = await auditRepository(app, repo("audit-only"), auditOptions(t, "policy"));
@@ -366,6 +404,14 @@ describe("auditRepository on the sandbox", () => {
     expect(report.error).toContain("acme/broken@");
     expect(report.error).toContain(".github/pullgate.yml:2:");
     expect(report.branches).toEqual([]);
+  });
+
+  it("lists the same repositories through the installation as through the org", async () => {
+    const names = (audit: OrgAudit) => audit.repositories.map((r) => r.repo);
+    const byOrg = await auditOrganization(app, ORG, auditOptions(t));
+    const byInstallation = await auditOrganization(app, ORG, { ...auditOptions(t), listing: "installation" });
+    expect(names(byOrg).length).toBeGreaterThan(5);
+    expect(names(byInstallation)).toEqual(names(byOrg));
   });
 
   it("says a repository without any policy is not governed", async () => {

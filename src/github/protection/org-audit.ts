@@ -1,4 +1,4 @@
-import type { GitHub, RepoRef } from "../octokit.js";
+import { httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import { auditRepository, type AuditOptions, type RepositoryAudit } from "./audit.js";
 import { factsError } from "./errors.js";
 import { ProtectionFactsCache } from "./fetch.js";
@@ -19,6 +19,13 @@ export interface OrgAuditOptions extends Omit<AuditOptions, "cache" | "defaultBr
    * rate-limit window (default 100), leaving room for the app's other work.
    */
   rateLimitReserve?: number;
+  /**
+   * Where the repositories come from: `org` lists `GET /orgs/{org}/repos` (what a user token sees;
+   * the CLI), `installation` lists `GET /installation/repositories` (exactly the repositories the
+   * app is installed on, for organizations and personal accounts alike; the app). Default `org`,
+   * which falls back to the installation's listing when the account is not an organization.
+   */
+  listing?: "org" | "installation";
   /** Called as each repository's audit completes (e.g. to sync its drift issue). */
   onRepository?: (repo: RepoRef, audit: RepositoryAudit) => Promise<void> | void;
 }
@@ -53,7 +60,9 @@ export async function auditOrganization(
   const meter = countRequests(gh, { memoizeOrgPolicyRepo: org });
   try {
     const listed =
-      options.repo !== undefined ? [await readRepo(gh, org, options.repo)] : await listRepos(gh, org);
+      options.repo !== undefined
+        ? [await readRepo(gh, org, options.repo)]
+        : await listRepos(gh, org, options.listing ?? "org");
     const archived = listed.filter((r) => r.archived === true).map((r) => `${org}/${r.name}`);
     const active = listed.filter((r) => r.archived !== true).sort((a, b) => a.name.localeCompare(b.name));
     const cache = new ProtectionFactsCache();
@@ -119,13 +128,35 @@ function notAudited(ref: RepoRef, reason: string): RepositoryAudit {
   };
 }
 
-async function listRepos(gh: GitHub, org: string): Promise<ListedRepo[]> {
-  try {
-    const repos = await gh.paginate("GET /orgs/{org}/repos", { org, type: "all", per_page: 100 });
-    return repos.map((r) => ({ name: r.name, default_branch: r.default_branch, archived: r.archived }));
-  } catch (error) {
-    throw factsError(error, `the repositories of ${org}`, '"Metadata: read" repository');
+async function listRepos(gh: GitHub, org: string, listing: "org" | "installation"): Promise<ListedRepo[]> {
+  if (listing === "org") {
+    try {
+      const repos = await gh.paginate("GET /orgs/{org}/repos", { org, type: "all", per_page: 100 });
+      return repos.map((r) => ({ name: r.name, default_branch: r.default_branch, archived: r.archived }));
+    } catch (error) {
+      // A personal account is no organization: an app can still list what it is installed on.
+      if (httpStatus(error) !== 404)
+        throw factsError(error, `the repositories of ${org}`, '"Metadata: read" repository');
+      try {
+        return await listInstallationRepos(gh, org);
+      } catch {
+        throw factsError(error, `the repositories of ${org}`, '"Metadata: read" repository');
+      }
+    }
   }
+  try {
+    return await listInstallationRepos(gh, org);
+  } catch (error) {
+    throw factsError(error, `the repositories installed for ${org}`, '"Metadata: read" repository');
+  }
+}
+
+/** The installation's repositories of this account (an installation token sees only its own). */
+async function listInstallationRepos(gh: GitHub, owner: string): Promise<ListedRepo[]> {
+  const repos = await gh.paginate("GET /installation/repositories", { per_page: 100 });
+  return repos
+    .filter((r) => r.owner.login.toLowerCase() === owner.toLowerCase())
+    .map((r) => ({ name: r.name, default_branch: r.default_branch, archived: r.archived }));
 }
 
 async function readRepo(gh: GitHub, org: string, name: string): Promise<ListedRepo> {
