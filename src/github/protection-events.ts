@@ -51,6 +51,8 @@ export async function auditInstallation(
     appSlug,
     fix: "policy",
     loadPolicy: loadEffectivePolicy,
+    // Exactly the repositories this installation can see.
+    listing: "installation",
     onRepository: async (repo, audit) => {
       await syncDriftIssue(gh, repo, audit, { author: `${appSlug}[bot]` });
     },
