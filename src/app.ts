@@ -67,6 +67,25 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
   };
 
   return (app) => {
+    // The app's slug (GET /app, once): branch protection must pin the required check to this app.
+    let slug: Promise<string> | null = partial.appSlug ? Promise.resolve(partial.appSlug) : null;
+    const appSlug = (): Promise<string> => {
+      slug ??= app
+        .auth()
+        .then((jwt) => jwt.rest.apps.getAuthenticated())
+        .then(({ data }) => data?.slug ?? "pullgate")
+        .catch((error: unknown) => {
+          slug = null;
+          throw error;
+        });
+      return slug;
+    };
+    const protectionDeps = (log: Context["log"]): ProtectionEventDeps => ({
+      appId: options.appId,
+      log,
+      appSlug,
+    });
+
     const gate = async (context: Context, target: PullTarget) => {
       await gatePull(
         {
@@ -74,6 +93,8 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
           metrics: options.metrics,
           timeoutMs: options.evaluationTimeoutMs,
           log: context.log,
+          appSlug,
+          recordsEnabled: options.signer !== null,
         },
         context.octokit,
         target,
@@ -134,6 +155,8 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
           metrics: options.metrics,
           timeoutMs: options.evaluationTimeoutMs,
           log: context.log,
+          appSlug,
+          recordsEnabled: options.signer !== null,
         },
         context.octokit,
         { repo: context.repo(), headSha: group.head_sha, headRef: group.head_ref, baseRef: group.base_ref },
@@ -177,23 +200,6 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
 
     // Branch protection (docs/audit.md): audit on installation, on new repositories, on every
     // protection or ruleset change (enforce mode reverts a weakening at once), and when a policy changes.
-    let slug: Promise<string> | null = partial.appSlug ? Promise.resolve(partial.appSlug) : null;
-    const protectionDeps = (log: Context["log"]): ProtectionEventDeps => ({
-      appId: options.appId,
-      log,
-      appSlug: () => {
-        slug ??= app
-          .auth()
-          .then((jwt) => jwt.rest.apps.getAuthenticated())
-          .then(({ data }) => data?.slug ?? "pullgate")
-          .catch((error: unknown) => {
-            slug = null;
-            throw error;
-          });
-        return slug;
-      },
-    });
-
     app.on("installation.created", async (context) => {
       options.metrics.webhooks.inc({ event: "installation.created" });
       const p = context.payload;

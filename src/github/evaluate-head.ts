@@ -1,4 +1,4 @@
-import { evaluatePull, type Evaluation } from "./evaluate-pull.js";
+import { evaluatePull, type Evaluation, type EvaluationTarget } from "./evaluate-pull.js";
 import type { GitHub, RepoRef } from "./octokit.js";
 
 export interface HeadTarget {
@@ -7,6 +7,7 @@ export interface HeadTarget {
   number: number;
   headSha: string;
   lastPusher: string | null;
+  protection?: EvaluationTarget["protection"];
 }
 
 export interface HeadEvaluation {

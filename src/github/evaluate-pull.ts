@@ -10,6 +10,7 @@ import type { ReviewFacts } from "../core/reviews/types.js";
 import { combineVerdict } from "../core/verdict/combine.js";
 import type { RuleResult, Verdict } from "../core/verdict/types.js";
 import { readCodeowners, readKeyring } from "./base-config.js";
+import { auditBranchProtection } from "./protection/audit.js";
 import type { Decision } from "./decision.js";
 import { githubFileSource } from "./file-source.js";
 import type { GitHub, RepoRef } from "./octokit.js";
@@ -35,6 +36,11 @@ export interface EvaluationTarget {
   number: number;
   headSha: string;
   lastPusher: string | null;
+  /**
+   * The app whose check must be required: when given, the base branch's effective protection is
+   * audited against the policy (unless its mode is off) and drift is a rule of the verdict.
+   */
+  protection?: { appId: number; appSlug: () => Promise<string> };
 }
 
 /** Teams the rules may need to resolve: code owners of changed files, path-rule approvers, admins. */
@@ -122,6 +128,17 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
     }),
     ...(codeownersErrors ? [codeownersErrors] : []),
   ];
+  if (target.protection && branch.protection.mode !== "off") {
+    // Drift shows in the PR check: a gate is only as strong as the protection that makes it mandatory.
+    const audit = await auditBranchProtection(
+      gh,
+      target.repo,
+      snapshot.baseRef,
+      { environment: branch.environment, protection: branch.protection },
+      { appId: target.protection.appId, appSlug: await target.protection.appSlug() },
+    );
+    rules.push(audit.result);
+  }
   const verdict = combineVerdict(snapshot.headSha, digest, rules, { factsHeadShas: [snapshot.headSha] });
   // The record names exactly the approvals the rules counted (after the last-push rule).
   const approvers = effectiveApprovers(facts, branch.reviews).approverSet.approvers.map((a) =>

@@ -15,7 +15,14 @@ export interface GateDeps {
   metrics: PullgateMetrics;
   timeoutMs: number;
   log: Logger;
+  /** The app's slug, for pinning the required check (protection audit); looked up once. */
+  appSlug: () => Promise<string>;
+  /** False when the app has no record-signing key: the check summary says no record will follow. */
+  recordsEnabled: boolean;
 }
+
+export const NO_SIGNING_KEY_NOTE =
+  "This pullgate app has no record-signing key (PULLGATE_SIGNING_KEY): merging gates as usual, but no approved-revision record is published.";
 
 export interface GateTarget {
   repo: RepoRef;
@@ -39,7 +46,7 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
   let head: HeadEvaluation;
   try {
     head = await withTimeout(
-      evaluateHead(gh, { ...target, lastPusher }),
+      evaluateHead(gh, { ...target, lastPusher, protection: { appId: deps.appId, appSlug: deps.appSlug } }),
       deps.timeoutMs,
       `evaluating ${target.repo.owner}/${target.repo.repo}#${target.number}`,
     );
@@ -71,7 +78,8 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
     deps.metrics.evaluations.inc({ conclusion: "neutral" });
     return evaluation;
   }
-  const output = renderCheck(evaluation.verdict, evaluation.decision, [...evaluation.notes, ...head.notes]);
+  const notes = [...evaluation.notes, ...head.notes, ...(deps.recordsEnabled ? [] : [NO_SIGNING_KEY_NOTE])];
+  const output = renderCheck(evaluation.verdict, evaluation.decision, notes);
   await completeCheck(gh, target.repo, checkRunId, output);
   deps.metrics.evaluations.inc({ conclusion: output.conclusion });
   return evaluation;

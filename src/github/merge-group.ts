@@ -1,17 +1,11 @@
-import type { Logger } from "probot";
-import type { PullgateMetrics } from "../metrics.js";
 import { completeCheck, latestVerdict, startCheck } from "./check-run.js";
-import { describeFailure, gatePull } from "./gate.js";
+import { describeFailure, gatePull, type GateDeps } from "./gate.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "./octokit.js";
 import { escapeMarkdown, type CheckOutput } from "./render-check.js";
 import { withTimeout } from "./with-timeout.js";
 
-export interface MergeGroupDeps {
-  appId: number;
-  metrics: PullgateMetrics;
-  timeoutMs: number;
-  log: Logger;
-}
+/** The same dependencies as gating one PR: a group is gated through its PRs. */
+export type MergeGroupDeps = GateDeps;
 
 /** What a `merge_group.checks_requested` webhook says about the group. */
 export interface MergeGroupTarget {

@@ -44,7 +44,10 @@ describe("e2e: no signing key configured", () => {
     const pr = await h.openPull(alice, "bump", { "clusters/prod/app.yaml": "replicas: 3\n" });
     expect((await h.check(pr.headSha))?.conclusion).toBe("failure");
     await h.review(bob, pr.number, "APPROVE");
-    expect((await h.check(pr.headSha))?.conclusion).toBe("success");
+    const passed = await h.check(pr.headSha);
+    expect(passed?.conclusion).toBe("success");
+    // ... and the check says no record will follow the merge.
+    expect(passed?.summary).toContain("no record-signing key");
     const merged = await mergePull(h, olivia, pr.number, "squash");
     expect(await recordHead(h)).toBeNull();
     expect(await alertIssues()).toEqual([]);
