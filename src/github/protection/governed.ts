@@ -1,3 +1,5 @@
+import { isGlob } from "../../core/policy/glob.js";
+import { branchPolicyFor } from "../../core/policy/match.js";
 import type { BranchPolicy, Policy } from "../../core/policy/types.js";
 
 /**
@@ -6,37 +8,11 @@ import type { BranchPolicy, Policy } from "../../core/policy/types.js";
  * within one path segment, `**` across "/", everything else is literal.
  */
 
-export function isBranchGlob(pattern: string): boolean {
-  return pattern.includes("*");
-}
+/** A branch pattern with wildcards (the policy's own definition). */
+export const isBranchGlob = isGlob;
 
-function globToRegExp(pattern: string): RegExp {
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] ?? "";
-    if (c === "*") {
-      if (pattern[i + 1] === "*") {
-        source += ".*";
-        i++;
-      } else {
-        source += "[^/]*";
-      }
-    } else {
-      source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-    }
-  }
-  return new RegExp(`^${source}$`, "u");
-}
-
-function matches(pattern: string, branch: string): boolean {
-  return isBranchGlob(pattern) ? globToRegExp(pattern).test(branch) : pattern === branch;
-}
-
-/** The entry governing `branch` (first match), or null. */
-export function entryFor(policy: Policy, branch: string): BranchPolicy | null {
-  if (branch === "" || branch.startsWith("refs/")) return null;
-  return policy.branches.find((entry) => matches(entry.branch, branch)) ?? null;
-}
+/** The entry governing `branch` (first match), or null: the policy's own branch matching. */
+export const entryFor = branchPolicyFor;
 
 export interface GovernedBranch {
   branch: string;
