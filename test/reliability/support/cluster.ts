@@ -3,12 +3,13 @@
  * with its webhooks sent to a relay in front of N app replicas (startServer, the same app
  * credentials and record-signing key, all calling the sandbox API through a counting proxy).
  */
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppOptions } from "../../../src/app.js";
 import { startWorld, type World } from "../../../src/demo/world.js";
-import { startServer, type RunningServer } from "../../../src/server.js";
+import { startServer, type ServerConfig } from "../../../src/server.js";
 import { startEgress, type Egress } from "./egress.js";
 import { startRelay, type Relay, type RelayMode } from "./relay.js";
 
@@ -23,15 +24,26 @@ export interface ClusterOptions {
   redisUrl?: string;
 }
 
+/** A replica the relay can route to: in this process, or a child process that can be killed. */
+export interface Replica {
+  webhookUrl: string;
+  close(): Promise<void>;
+  /** Child-process replicas only: SIGKILL (a crash). */
+  kill?: () => Promise<void>;
+  pid?: number;
+}
+
 export interface Cluster {
   root: string;
   world: World;
   relay: Relay;
   egress: Egress;
   /** null where a replica was stopped. */
-  replicas: (RunningServer | null)[];
+  replicas: (Replica | null)[];
   /** Starts one more replica (same credentials); returns its index. */
   addReplica(): Promise<number>;
+  /** Starts one more replica in a child process (killable); returns its index. */
+  addChildReplica(): Promise<number>;
   stopReplica(index: number): Promise<void>;
   /** Waits until the sandbox and the relay are both quiet (bounded). */
   settle(): Promise<void>;
@@ -44,27 +56,63 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const root = await mkdtemp(join(tmpdir(), "pullgate-reliability-"));
   const world = await startWorld({ root, logLevel: "fatal" });
   const egress = await startEgress(world.sandbox.apiUrl);
-  const replicas: (RunningServer | null)[] = [];
+  const replicas: (Replica | null)[] = [];
   // The world's own server keeps running but gets no more webhooks: the relay's replicas do.
   const relay = await startRelay(
     () => replicas.map((r) => r?.webhookUrl ?? "http://127.0.0.1:9/unreachable"),
     options.mode ?? "round-robin",
   );
 
+  const replicaConfig = (): ServerConfig => ({
+    appId: world.sandbox.app.id,
+    privateKey: world.sandbox.app.privateKeyPem,
+    webhookSecret: world.sandbox.app.webhookSecret,
+    baseUrl: egress.apiUrl,
+    port: 0,
+    logLevel: "fatal",
+    throttleWrites: false,
+    signingKey: world.recordPrivateKey,
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    app: { pullLookupRetryDelaysMs: [50, 100, 200, 400], evaluationTimeoutMs: 20_000, ...options.app },
+  });
+
   const addReplica = async (): Promise<number> => {
-    const server = await startServer({
-      appId: world.sandbox.app.id,
-      privateKey: world.sandbox.app.privateKeyPem,
-      webhookSecret: world.sandbox.app.webhookSecret,
-      baseUrl: egress.apiUrl,
-      port: 0,
-      logLevel: "fatal",
-      throttleWrites: false,
-      signingKey: world.recordPrivateKey,
-      ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-      app: { pullLookupRetryDelaysMs: [50, 100, 200, 400], evaluationTimeoutMs: 20_000, ...options.app },
+    const server = await startServer(replicaConfig());
+    replicas.push({ webhookUrl: server.webhookUrl, close: () => server.close() });
+    return replicas.length - 1;
+  };
+
+  const addChildReplica = async (): Promise<number> => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("./replica-main.ts", import.meta.url).pathname],
+      {
+        cwd: new URL("../../../", import.meta.url).pathname,
+        env: { ...process.env, PULLGATE_REPLICA_CONFIG: JSON.stringify(replicaConfig()) },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let errors = "";
+    child.stderr.on("data", (c: Buffer) => (errors += c.toString("utf8")));
+    const webhookUrl = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`replica did not start: ${errors}`)), 30_000);
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString("utf8");
+        const line = out.split("\n")[0];
+        if (out.includes("\n") && line !== undefined) {
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { webhookUrl: string }).webhookUrl);
+        }
+      });
+      child.once("exit", () => reject(new Error(`replica exited: ${errors}`)));
     });
-    replicas.push(server);
+    const kill = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    };
+    replicas.push({ webhookUrl, close: kill, kill, ...(child.pid ? { pid: child.pid } : {}) });
     return replicas.length - 1;
   };
 
@@ -86,6 +134,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     egress,
     replicas,
     addReplica,
+    addChildReplica,
     async stopReplica(index) {
       const server = replicas[index];
       relay.down.add(index);
