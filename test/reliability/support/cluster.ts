@@ -22,6 +22,8 @@ export interface ClusterOptions {
   mode?: RelayMode;
   app?: Partial<AppOptions>;
   redisUrl?: string;
+  /** Octokit's write throttle (shared through redis when redisUrl is set); default off. */
+  throttleWrites?: boolean;
 }
 
 /** A replica the relay can route to: in this process, or a child process that can be killed. */
@@ -70,7 +72,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     baseUrl: egress.apiUrl,
     port: 0,
     logLevel: "fatal",
-    throttleWrites: false,
+    throttleWrites: options.throttleWrites ?? false,
     signingKey: world.recordPrivateKey,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     app: { pullLookupRetryDelaysMs: [50, 100, 200, 400], evaluationTimeoutMs: 20_000, ...options.app },
@@ -123,6 +125,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await relay.close();
     await egress.close();
     await world.close();
+    await rm(root, { recursive: true, force: true });
     throw error;
   }
   world.sandbox.setWebhookUrl(relay.url);

@@ -26,7 +26,8 @@ export function normalizeRoute(method: string, path: string): string {
   });
   if (parts[1] === "repos" && parts.length > 3) {
     parts[2] = "{o}";
-    parts[3] = "{r}";
+    // The org policy repository stays visible: its reads are not the governed repo's.
+    if (parts[3] !== ".github") parts[3] = "{r}";
   }
   return `${method} ${parts.join("/")}`;
 }
