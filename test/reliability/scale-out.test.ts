@@ -52,6 +52,12 @@ describe("scale-out: three replicas behind a round-robin relay", () => {
     const perReplica = [0, 1, 2].map((i) => c.relay.forwarded.filter((f) => f.replica === i).length);
     expect(perReplica.every((n) => n > 0)).toBe(true);
     expect(c.relay.forwarded.every((f) => f.status === 200)).toBe(true);
+    const counts = c.egress.counts();
+    console.log(
+      `[reliability] scale-out: ${MERGES} PR lifecycles on 3 replicas: ${c.egress.total()} app requests ` +
+        `(${(c.egress.total() / MERGES).toFixed(1)} per lifecycle), ${c.relay.forwarded.length} deliveries ` +
+        `(${perReplica.join("/")} per replica), ${counts["POST /app/installations/{n}/access_tokens"] ?? 0} installation tokens`,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 /** The steps the scenarios repeat: an approved PR on the current main, and reading checks. */
 import type { CheckView, World } from "../../../src/demo/world.js";
 import { CHECK_NAME } from "../../../src/github/check-run.js";
+import { decodeDecision } from "../../../src/github/decision.js";
 import type { Cluster } from "./cluster.js";
 
 export interface ApprovedPull {
@@ -18,11 +19,16 @@ export async function approvedPull(c: Cluster, branch: string, content: string):
   return { number: pr.number, headSha: pr.headSha };
 }
 
-/** Every pullgate check run on a SHA, oldest first (status and conclusion only). */
-export async function checkRuns(
-  world: World,
-  sha: string,
-): Promise<{ id: number; status: string; conclusion: string | null }[]> {
+export interface RunView {
+  id: number;
+  status: string;
+  conclusion: string | null;
+  /** Rule ids with status "error" in the run's embedded decision (e.g. "facts": fail-closed). */
+  errorRules: string[];
+}
+
+/** Every pullgate check run on a SHA, oldest first. */
+export async function checkRuns(world: World, sha: string): Promise<RunView[]> {
   const { data } = await world.admin.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
     owner: world.org,
     repo: world.repo,
@@ -32,7 +38,14 @@ export async function checkRuns(
     per_page: 100,
   });
   return data.check_runs
-    .map((r) => ({ id: Number(r.id), status: r.status, conclusion: r.conclusion }))
+    .map((r) => ({
+      id: Number(r.id),
+      status: r.status,
+      conclusion: r.conclusion,
+      errorRules: (decodeDecision(r.output.text)?.rules ?? [])
+        .filter((x) => x.status === "error")
+        .map((x) => x.id),
+    }))
     .sort((a, b) => a.id - b.id);
 }
 
