@@ -1,6 +1,6 @@
 import type { CheckOutput } from "./render-check.js";
 import { decodeDecision, type Decision } from "./decision.js";
-import type { GitHub, RepoRef } from "./octokit.js";
+import { httpStatus, type GitHub, type RepoRef } from "./octokit.js";
 
 export const CHECK_NAME = "pullgate";
 
@@ -24,21 +24,53 @@ export async function startCheck(gh: GitHub, repo: RepoRef, headSha: string): Pr
   return data.id;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Seconds GitHub asks us to wait (secondary rate limits answer 403/429 with retry-after). */
+function retryAfterMs(error: unknown): number | null {
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers;
+  const value = Number(headers?.["retry-after"]);
+  return Number.isFinite(value) && value >= 0 ? value * 1000 : null;
+}
+
+/**
+ * Completes the check. The completing write is what keeps a check from being left in progress,
+ * so it is retried on the answers that mean "later" (secondary rate limit 403/429 with retry-after,
+ * 5xx), which Octokit's retry plugin does not retry for 403/429.
+ */
 export async function completeCheck(
   gh: GitHub,
   repo: RepoRef,
   checkRunId: number,
-  output: CheckOutput | { conclusion: "neutral"; title: string; summary: string; text?: string },
+  output:
+    CheckOutput | { conclusion: "neutral" | "cancelled"; title: string; summary: string; text?: string },
+  attempts = 4,
 ): Promise<void> {
-  await gh.rest.checks.update({
-    ...repo,
-    check_run_id: checkRunId,
-    status: "completed",
-    conclusion: output.conclusion,
-    completed_at: new Date().toISOString(),
-    output: { title: output.title, summary: output.summary, ...(output.text ? { text: output.text } : {}) },
-    actions: [REEVALUATE_ACTION],
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await gh.rest.checks.update({
+        ...repo,
+        check_run_id: checkRunId,
+        status: "completed",
+        conclusion: output.conclusion,
+        completed_at: new Date().toISOString(),
+        output: {
+          title: output.title,
+          summary: output.summary,
+          ...(output.text ? { text: output.text } : {}),
+        },
+        actions: [REEVALUATE_ACTION],
+      });
+      return;
+    } catch (error) {
+      const status = httpStatus(error);
+      const wait = retryAfterMs(error);
+      const retryable =
+        status === 429 || (status === 403 && wait !== null) || (status !== undefined && status >= 500);
+      if (!retryable || attempt >= attempts) throw error;
+      await sleep(Math.min(wait ?? 250 * 2 ** attempt, 10_000));
+    }
+  }
 }
 
 export interface PastVerdict {
@@ -47,32 +79,49 @@ export interface PastVerdict {
   decision: Decision | null;
 }
 
+export interface PastRuns {
+  /** The newest completed pullgate run on the SHA: the verdict in force. */
+  latest: PastVerdict | null;
+  /** Runs still in progress (an evaluation under way, or one whose replica died). */
+  inProgress: number[];
+}
+
 /**
- * pullgate's latest completed check on a SHA, written by this app only (`app_id` filter: check runs
- * can be written only by the app that owns them, so another app's "pullgate" check is ignored).
+ * pullgate's runs on a SHA, written by this app only (`app_id`: check runs can be written only by
+ * the app that owns them, so another app's "pullgate" check is ignored), newest first. All runs,
+ * not GitHub's "latest" filter: a re-evaluation in progress must not hide the verdict in force.
  */
+export async function pastRuns(gh: GitHub, repo: RepoRef, sha: string, appId: number): Promise<PastRuns> {
+  const runs = await gh.paginate(gh.rest.checks.listForRef, {
+    ...repo,
+    ref: sha,
+    check_name: CHECK_NAME,
+    app_id: appId,
+    filter: "all",
+    per_page: 100,
+  });
+  const ours = runs
+    .filter((r) => r.app?.id === appId && r.name === CHECK_NAME && r.head_sha === sha)
+    .sort((a, b) => b.id - a.id);
+  const completed = ours.find((r) => r.status === "completed");
+  return {
+    latest: completed
+      ? {
+          checkRunId: completed.id,
+          conclusion: completed.conclusion,
+          decision: decodeDecision(completed.output?.text),
+        }
+      : null,
+    inProgress: ours.filter((r) => r.status !== "completed").map((r) => r.id),
+  };
+}
+
+/** pullgate's newest completed check on a SHA (see pastRuns). */
 export async function latestVerdict(
   gh: GitHub,
   repo: RepoRef,
   sha: string,
   appId: number,
 ): Promise<PastVerdict | null> {
-  const runs = await gh.paginate(gh.rest.checks.listForRef, {
-    ...repo,
-    ref: sha,
-    check_name: CHECK_NAME,
-    app_id: appId,
-    filter: "latest",
-    per_page: 100,
-  });
-  const ours = runs
-    .filter((r) => r.app?.id === appId && r.name === CHECK_NAME && r.head_sha === sha)
-    .sort((a, b) => b.id - a.id);
-  const latest = ours[0];
-  if (!latest) return null;
-  return {
-    checkRunId: latest.id,
-    conclusion: latest.status === "completed" ? latest.conclusion : null,
-    decision: decodeDecision(latest.output?.text),
-  };
+  return (await pastRuns(gh, repo, sha, appId)).latest;
 }

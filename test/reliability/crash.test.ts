@@ -3,7 +3,7 @@
  * evaluation hangs on the API; the event is redelivered and the other replica handles it.
  *
  * Properties protected (DESIGN.md §7.4): the PR's check ends completed with the right conclusion
- * after the redelivery; (finding) no check run is left in_progress forever.
+ * after the redelivery; no check run is left in_progress forever.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./support/cluster.js";
@@ -74,12 +74,12 @@ describe("a replica crashes while its evaluation hangs", () => {
     );
   });
 
-  // FINDING (src/github/gate.ts gatePull / src/github/check-run.ts startCheck): every evaluation
+  // Regression test for a finding of this suite, since fixed (was: src/github/gate.ts gatePull / src/github/check-run.ts startCheck): every evaluation
   // creates a new check run and only that evaluation can complete it. A replica that dies
   // mid-evaluation leaves its run in_progress forever: the recovery evaluation creates another run
   // instead of completing (or superseding as completed) the open ones on the head. GitHub shows the
   // newest run per name, so merging is judged correctly, but the orphan never completes.
-  it.fails("(finding) after recovery no run on the head is left in_progress", async () => {
+  it("after recovery no run on the head is left in_progress", async () => {
     expect(orphan).not.toBeNull();
     const runs = await checkRuns(c.world, headSha);
     expect(runs.filter((r) => r.status !== "completed")).toEqual([]);

@@ -7,7 +7,7 @@
  *   arrived, and no run is left in_progress (DESIGN.md §7.1, §7.4);
  * - a redelivered push never publishes a second record for the same source commit, and a late push
  *   for an older merge never rolls approved/production back (DESIGN.md §3, §7.5);
- * - (finding) no approved landing loses its record because its push arrived after a newer one's.
+ * - no approved landing loses its record because its push arrived after a newer one's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seededShuffle, startCluster, type Cluster } from "./support/cluster.js";
@@ -151,11 +151,11 @@ describe("duplicate + shuffled delivery of push events (records)", () => {
     expect(report.records.length).toBeGreaterThan(start);
   });
 
-  // FINDING (src/github/records/publish.ts, handlePush: `cmp.status === "behind"` → "stale"): when
+  // Regression test for a finding of this suite, since fixed (was: src/github/records/publish.ts, handlePush: `cmp.status === "behind"` → "stale"): when
   // the push for merge B is handled before the push for the earlier merge A, A's record is dropped
   // for good (nothing catches up on approved landings between the last record and B), so the
   // chain loses approved revisions, against DESIGN.md §3 ("never lose ... a record").
-  it.fails("(finding) every approved landing gets a record even when its push arrives late", async () => {
+  it("every approved landing gets a record even when its push arrives late", async () => {
     expect(outOfOrderLandings).toHaveLength(3);
     const report = await verifyChain(c.world, c.root);
     const recorded = new Set(report.records.map((r) => r.fields.sourceCommit));

@@ -130,30 +130,27 @@ describe("a secondary rate limit on the write that completes the check", () => {
     await c?.close();
   });
 
-  // FINDING (src/github/gate.ts gatePull → src/github/check-run.ts completeCheck): the PATCH that
+  // Regression test for a finding of this suite, since fixed (was: src/github/gate.ts gatePull → src/github/check-run.ts completeCheck): the PATCH that
   // completes the check is tried once. GitHub's secondary rate limit answers 403 (which
   // @octokit/plugin-retry never retries, and Probot's throttle options only log for secondary
   // limits), so one 403 on that write leaves the check in_progress for good: nothing retries it
   // and no sweeper completes it. Fail-closed for merging (an in-progress required check blocks),
   // but the PR is stuck until someone pushes or re-runs by hand.
-  it.fails(
-    "(finding) one 403 secondary rate limit on PATCH check-runs leaves no check in_progress",
-    async () => {
-      const { alice } = c.world.people;
-      c.world.sandbox.instrumentation.setFault("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
-        secondaryRateLimit: 403,
-        retryAfter: 1,
-        times: 1,
-      });
-      const pr = await c.world.openPull(alice, "patch-limited", {
-        "clusters/prod/app.yaml": "replicas: 11\n",
-      });
-      await c.settle();
-      expect(c.world.sandbox.instrumentation.listFaults()).toEqual({});
-      // A single rate-limited write: the run it was completing must still end completed.
-      const runs = await checkRuns(c.world, pr.headSha);
-      expect(runs.length).toBeGreaterThan(0);
-      expect(runs.filter((r) => r.status !== "completed")).toEqual([]);
-    },
-  );
+  it("one 403 secondary rate limit on PATCH check-runs leaves no check in_progress", async () => {
+    const { alice } = c.world.people;
+    c.world.sandbox.instrumentation.setFault("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      secondaryRateLimit: 403,
+      retryAfter: 1,
+      times: 1,
+    });
+    const pr = await c.world.openPull(alice, "patch-limited", {
+      "clusters/prod/app.yaml": "replicas: 11\n",
+    });
+    await c.settle();
+    expect(c.world.sandbox.instrumentation.listFaults()).toEqual({});
+    // A single rate-limited write: the run it was completing must still end completed.
+    const runs = await checkRuns(c.world, pr.headSha);
+    expect(runs.length).toBeGreaterThan(0);
+    expect(runs.filter((r) => r.status !== "completed")).toEqual([]);
+  });
 });

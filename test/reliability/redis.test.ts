@@ -30,14 +30,14 @@ describe("REDIS_URL: replicas share the throttle through a real redis-server", (
     expect(await redis.ping()).toBe("+PONG");
   });
 
-  // FINDING (package.json: no `ioredis` dependency): Probot 14 loads ioredis with
+  // Regression test for a finding of this suite, since fixed (was: package.json: no `ioredis` dependency): Probot 14 loads ioredis with
   // `npxImport("ioredis@5.9.3", { onlyPackageRunner: true })`
   // (node_modules/probot/lib/octokit/get-octokit-throttle-options.js). Outside `npx` that is a
   // plain import, which fails: startServer rejects with ERR_MODULE_NOT_FOUND "Cannot find package
   // 'ioredis'" ("Failed to initialize Probot"), so `pullgate serve` with REDIS_URL cannot start.
   // Under `npx` it would download ioredis from the registry at run time instead (and Bottleneck's
   // own require("ioredis") would still fail). Fix: add ioredis 5.9.3 to dependencies.
-  it.fails("(finding) two replicas started with REDIS_URL gate a PR", async () => {
+  it("two replicas started with REDIS_URL gate a PR", async () => {
     let c: Cluster | undefined;
     try {
       c = await startCluster({ replicas: 2, redisUrl: redis.url, throttleWrites: true });

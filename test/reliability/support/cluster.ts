@@ -72,7 +72,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     baseUrl: egress.apiUrl,
     port: 0,
     logLevel: "fatal",
-    throttleWrites: options.throttleWrites ?? false,
+    throttle: options.throttleWrites ?? false,
     signingKey: world.recordPrivateKey,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     app: { pullLookupRetryDelaysMs: [50, 100, 200, 400], evaluationTimeoutMs: 20_000, ...options.app },
