@@ -1,0 +1,355 @@
+/**
+ * The other half of the sandbox's fidelity check (test/sandbox/fidelity.test.ts covers REST
+ * responses): the webhook payloads the sandbox sends, validated against GitHub's published webhook
+ * schemas (test/fixtures/openapi-webhooks, extracted from @octokit/openapi-webhooks; see the README
+ * there). A real flow drives the sandbox; every delivery the receiver got is checked.
+ *
+ * Payloads that do not conform are listed in KNOWN_DEVIATIONS with their exact ajv errors, so a
+ * deviation can neither grow silently nor be fixed without this list being updated.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv, type ValidateFunction } from "ajv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  startTestSandbox,
+  type ReceivedWebhook,
+  type TestSandbox,
+  type TestUser,
+} from "../helpers/sandbox.js";
+
+const FIXTURES = join(import.meta.dirname, "..", "fixtures", "openapi-webhooks");
+
+/** `<event>.<action>` (or `<event>` for action-less events such as push): the fixture's name. */
+function schemaName(hook: { event: string; action: string | null }): string {
+  return hook.action === null ? hook.event : `${hook.event}.${hook.action}`;
+}
+
+/**
+ * The formats GitHub's webhook schemas use (ajv-formats is not a dependency). Checked, not ignored:
+ * a sandbox sending `created_at: 1700000000` or a relative URL must fail.
+ */
+function addFormats(ajv: Ajv): void {
+  const isAbsoluteUrl = (s: string) => URL.canParse(s);
+  ajv.addFormat("uri", isAbsoluteUrl);
+  // RFC 6570 templates: `{...}` expansions are not URL-valid, so check what is left once they are removed.
+  ajv.addFormat("uri-template", (s: string) => isAbsoluteUrl(s.replace(/\{[^{}]*\}/g, "")));
+  ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+  ajv.addFormat("email", /^[^\s@]+@[^\s@]+$/);
+  ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
+}
+
+function loadSchemas(): Map<string, ValidateFunction> {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const validators = new Map<string, ValidateFunction>();
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".json")))
+    validators.set(
+      file.slice(0, -".json".length),
+      ajv.compile(JSON.parse(readFileSync(join(FIXTURES, file), "utf8")) as object),
+    );
+  return validators;
+}
+
+/** ajv's errors as sorted, de-duplicated `path message` lines (stable across runs). */
+function errorsOf(validate: ValidateFunction, payload: unknown): string[] {
+  if (validate(payload)) return [];
+  const lines = (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`.trim());
+  return [...new Set(lines)].sort();
+}
+
+/** Every `<event>.<action>` the flow below must produce, and that has a schema. */
+const EXERCISED = [
+  "installation.created",
+  "repository.created",
+  "push",
+  "check_suite.requested",
+  "pull_request.opened",
+  "pull_request.synchronize",
+  "pull_request_review.submitted",
+  "pull_request_review.dismissed",
+  "pull_request.edited",
+  "pull_request.closed",
+  "check_run.created",
+  "check_run.completed",
+  "check_run.rerequested",
+  "branch_protection_rule.created",
+  "branch_protection_rule.edited",
+  "repository_ruleset.created",
+  "repository_ruleset.edited",
+] as const;
+type Exercised = (typeof EXERCISED)[number];
+
+/**
+ * The sandbox's repository JSON (core.ts `repoJson`, shared by REST and webhooks) has the common
+ * URLs but not these 25 hypermedia URLs, which every webhook `repository` object requires.
+ */
+const REPOSITORY_URLS_NOT_SENT = [
+  "assignees_url",
+  "blobs_url",
+  "comments_url",
+  "contributors_url",
+  "deployments_url",
+  "downloads_url",
+  "events_url",
+  "forks_url",
+  "git_tags_url",
+  "hooks_url",
+  "issue_comment_url",
+  "issue_events_url",
+  "keys_url",
+  "labels_url",
+  "languages_url",
+  "merges_url",
+  "milestones_url",
+  "notifications_url",
+  "releases_url",
+  "stargazers_url",
+  "subscribers_url",
+  "subscription_url",
+  "tags_url",
+  "teams_url",
+  "trees_url",
+];
+const repositoryUrlsMissing = (path: string) =>
+  REPOSITORY_URLS_NOT_SENT.map((field) => `${path} must have required property '${field}'`);
+
+/** The three repository objects of a pull_request / pull_request_review payload. */
+const PULL_REQUEST_REPOSITORIES = [
+  ...repositoryUrlsMissing("/repository"),
+  ...repositoryUrlsMissing("/pull_request/base/repo"),
+  ...repositoryUrlsMissing("/pull_request/head/repo"),
+];
+
+/**
+ * In these events' schemas `repository.organization` is the org's login (a string, as GitHub's push
+ * payload has it); the sandbox sends the REST shape, the org as a user object.
+ */
+const PULL_REQUEST_ORGANIZATION_AS_OBJECT = [
+  "/pull_request/base/repo/organization must be string",
+  "/pull_request/head/repo/organization must be string",
+];
+
+/** The sandbox's check run JSON has `details_url: null` when none was given; the schema wants a string. */
+const CHECK_RUN_DETAILS_URL_NULL = "/check_run/details_url must be string";
+
+/**
+ * Where the sandbox's payloads differ from GitHub's schema (src/sandbox is deliberately not edited
+ * here): the exact ajv errors, per `<event>.<action>`. Every delivery of that kind must show exactly
+ * these errors, no more and no fewer; anything not listed (installation.created) must conform.
+ */
+const KNOWN_DEVIATIONS: Partial<Record<Exercised, string[]>> = {
+  "repository.created": repositoryUrlsMissing("/repository"),
+  push: [...repositoryUrlsMissing("/repository"), "/repository/organization must be string"],
+  "check_suite.requested": [
+    ...repositoryUrlsMissing("/repository"),
+    // GitHub sends the suite's head commit (id, tree_id, message, timestamp, author, committer).
+    "/check_suite must have required property 'head_commit'",
+    // app.events (sorted) lists "repository_ruleset", which the schema's event enum does not know.
+    "/check_suite/app/events/9 must be equal to one of the allowed values",
+  ],
+  "pull_request.opened": PULL_REQUEST_REPOSITORIES,
+  "pull_request.synchronize": [...PULL_REQUEST_REPOSITORIES, ...PULL_REQUEST_ORGANIZATION_AS_OBJECT],
+  // review.state is "APPROVED" here too (GitHub's webhooks say "approved"), but the submitted schema
+  // types it as a plain string, so only the dismissed one below catches the casing.
+  "pull_request_review.submitted": [...PULL_REQUEST_REPOSITORIES, ...PULL_REQUEST_ORGANIZATION_AS_OBJECT],
+  "pull_request_review.dismissed": [
+    ...PULL_REQUEST_REPOSITORIES,
+    ...PULL_REQUEST_ORGANIZATION_AS_OBJECT,
+    // Webhook review states are lower case ("dismissed"); the sandbox sends the REST "DISMISSED".
+    "/review/state must be equal to one of the allowed values",
+  ],
+  "pull_request.edited": PULL_REQUEST_REPOSITORIES,
+  "pull_request.closed": PULL_REQUEST_REPOSITORIES,
+  "check_run.created": [...repositoryUrlsMissing("/repository"), CHECK_RUN_DETAILS_URL_NULL],
+  "check_run.completed": [...repositoryUrlsMissing("/repository"), CHECK_RUN_DETAILS_URL_NULL],
+  "check_run.rerequested": [...repositoryUrlsMissing("/repository"), CHECK_RUN_DETAILS_URL_NULL],
+  "branch_protection_rule.created": repositoryUrlsMissing("/repository"),
+  "branch_protection_rule.edited": repositoryUrlsMissing("/repository"),
+  "repository_ruleset.created": repositoryUrlsMissing("/repository"),
+  "repository_ruleset.edited": repositoryUrlsMissing("/repository"),
+};
+
+describe("sandbox: webhook payloads match GitHub's published webhook schemas", () => {
+  let t: TestSandbox;
+  let alice: TestUser;
+  let bob: TestUser;
+  let hooks: ReceivedWebhook[] = [];
+  const validators = loadSchemas();
+
+  beforeAll(async () => {
+    t = await startTestSandbox();
+    alice = await t.createUser("alice");
+    bob = await t.createUser("bob");
+    await t.createOrg("acme", "alice");
+    await t.createRepo("acme", "deploy");
+    const owner = "acme";
+    const repo = "deploy";
+    await alice.octokit.request("PUT /repos/{owner}/{repo}/collaborators/{username}", {
+      owner,
+      repo,
+      username: "bob",
+      permission: "push",
+    });
+
+    // A push to main, and a second branch to retarget the PR to.
+    const main = await t.clone(owner, repo, alice.token);
+    await t.commit(main, { "env/prod.yaml": "replicas: 1\n" }, "prod env", {
+      name: "alice",
+      email: alice.email,
+    });
+    expect((await t.push(main, "HEAD:refs/heads/main")).code).toBe(0);
+    expect((await t.push(main, "HEAD:refs/heads/release")).code).toBe(0);
+
+    // PR opened, then a push to its branch (synchronize).
+    const pr = await t.openPullRequest({
+      owner,
+      repo,
+      user: bob,
+      branch: "feature",
+      files: { "env/prod.yaml": "replicas: 2\n" },
+    });
+    await t.commit(pr.dir, { "env/prod.yaml": "replicas: 3\n" }, "three", { name: "bob", email: bob.email });
+    expect((await t.push(pr.dir, "HEAD:refs/heads/feature")).code).toBe(0);
+    await t.idle();
+
+    // Review submitted, then dismissed.
+    const review = await alice.octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+      owner,
+      repo,
+      pull_number: pr.number,
+      event: "APPROVE",
+    });
+    await alice.octokit.request(
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals",
+      {
+        owner,
+        repo,
+        pull_number: pr.number,
+        review_id: Number(review.data.id),
+        message: "stale",
+      },
+    );
+
+    // Base edited, then merged.
+    await bob.octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+      owner,
+      repo,
+      pull_number: pr.number,
+      base: "release",
+    });
+    await alice.octokit.request("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", {
+      owner,
+      repo,
+      pull_number: pr.number,
+    });
+
+    // A check run by the app, re-requested by a user.
+    const app = await t.installationOctokit(owner);
+    const { data: head } = await alice.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+      owner,
+      repo,
+      ref: "release",
+    });
+    const run = await app.request("POST /repos/{owner}/{repo}/check-runs", {
+      owner,
+      repo,
+      name: "pullgate",
+      head_sha: head.sha,
+      conclusion: "success",
+      output: { title: "ok", summary: "ok" },
+    });
+    await alice.octokit.request("POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", {
+      owner,
+      repo,
+      check_run_id: run.data.id,
+    });
+
+    // Branch protection created, then changed.
+    await alice.octokit.request("PUT /repos/{owner}/{repo}/branches/{branch}/protection", {
+      owner,
+      repo,
+      branch: "main",
+      required_status_checks: { strict: true, contexts: ["pullgate"] },
+      enforce_admins: true,
+      required_pull_request_reviews: { required_approving_review_count: 1 },
+      restrictions: null,
+    });
+    await alice.octokit.request(
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures",
+      {
+        owner,
+        repo,
+        branch: "main",
+      },
+    );
+
+    // Ruleset created, then updated.
+    const ruleset = await alice.octokit.request("POST /repos/{owner}/{repo}/rulesets", {
+      owner,
+      repo,
+      name: "release rules",
+      target: "branch",
+      enforcement: "active",
+      conditions: { ref_name: { include: ["refs/heads/release"], exclude: [] } },
+      rules: [{ type: "deletion" }, { type: "non_fast_forward" }],
+    });
+    await alice.octokit.request("PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}", {
+      owner,
+      repo,
+      ruleset_id: ruleset.data.id,
+      rules: [{ type: "deletion" }, { type: "non_fast_forward" }, { type: "required_signatures" }],
+    });
+
+    await t.idle();
+    hooks = [...t.webhooks];
+  });
+  afterAll(async () => t.close());
+
+  it("the schemas have teeth: a payload missing required fields is rejected", () => {
+    const push = validators.get("push");
+    const opened = validators.get("pull_request.opened");
+    expect(push).toBeDefined();
+    expect(opened).toBeDefined();
+    if (push === undefined || opened === undefined) return;
+    expect(errorsOf(push, { ref: "refs/heads/main" })).not.toEqual([]);
+    expect(errorsOf(opened, { action: "opened", number: 1 })).not.toEqual([]);
+  });
+
+  it("a new deviation on a real payload is caught beyond the recorded ones (formats too)", () => {
+    const push = validators.get("push");
+    const delivered = hooks.find((h) => schemaName(h) === "push");
+    expect(push).toBeDefined();
+    expect(delivered).toBeDefined();
+    if (push === undefined || delivered === undefined) return;
+    const payload = structuredClone(delivered.payload) as {
+      after: unknown;
+      repository: { html_url: unknown };
+    };
+    payload.after = 42;
+    payload.repository.html_url = "not a url";
+    const errors = errorsOf(push, payload);
+    expect(errors).toEqual(
+      expect.arrayContaining(["/after must be string", '/repository/html_url must match format "uri"']),
+    );
+    expect(errors.length).toBe((KNOWN_DEVIATIONS.push ?? []).length + 2);
+  });
+
+  it("the flow produced every exercised event and nothing unchecked, each signed", () => {
+    const seen = new Set(hooks.map(schemaName));
+    expect([...seen].sort()).toEqual([...EXERCISED].sort());
+    for (const hook of hooks) expect(hook.signatureValid, schemaName(hook)).toBe(true);
+  });
+
+  it.each(EXERCISED.map((name) => [name]))("%s conforms, or deviates exactly as recorded", (name) => {
+    const validate = validators.get(name);
+    expect(validate, `no schema for ${name}`).toBeDefined();
+    if (validate === undefined) return;
+    const deliveries = hooks.filter((h) => schemaName(h) === name);
+    expect(deliveries.length).toBeGreaterThan(0);
+    for (const hook of deliveries)
+      expect(errorsOf(validate, hook.payload), `${name} delivery ${hook.deliveryId}`).toEqual(
+        [...new Set(KNOWN_DEVIATIONS[name] ?? [])].sort(),
+      );
+  });
+});
