@@ -3,10 +3,10 @@ import { agentLoop, agentTick, loadState, type AgentConfig, type TickOutcome } f
 import { parseDuration } from "../../agent/duration.js";
 import { GitCache } from "../../agent/git.js";
 import { StateError } from "../../agent/state.js";
-import { resolveTarget } from "../../agent/target.js";
 import { Workdir } from "../../agent/workdir.js";
 import { parseCommandArgs, requireOption } from "../args.js";
 import type { Command } from "../command.js";
+import { RECORD_TARGET_OPTIONS, recordTargetFrom } from "../record-target.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, IoError, UsageError } from "../errors.js";
 import { printJson } from "../io.js";
 
@@ -42,29 +42,15 @@ export const command: Command = {
     const { values } = parseCommandArgs(
       argv,
       {
-        repo: { type: "string" },
-        environment: { type: "string" },
-        keys: { type: "string" },
-        state: { type: "string" },
+        ...RECORD_TARGET_OPTIONS,
         workdir: { type: "string" },
         interval: { type: "string" },
         exec: { type: "string" },
-        "max-age": { type: "string" },
-        repository: { type: "string" },
         once: { type: "boolean", default: false },
       },
       false,
     );
-    const target = await resolveTarget(
-      {
-        repo: requireOption(values.repo, "repo"),
-        environment: requireOption(values.environment, "environment"),
-        keys: requireOption(values.keys, "keys"),
-        repository: values.repository,
-        maxAge: values["max-age"],
-      },
-      io.cwd,
-    );
+    const target = await recordTargetFrom(values, io.cwd);
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(io.cwd, p));
     const stateFile = abs(requireOption(values.state, "state"));
     const workdir = new Workdir(abs(requireOption(values.workdir, "workdir")));

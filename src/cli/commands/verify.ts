@@ -4,10 +4,10 @@ import { isAbsolute, join, resolve } from "node:path";
 import { fetchAndVerify } from "../../agent/fetch-verify.js";
 import { GitCache } from "../../agent/git.js";
 import { readState, StateError, writeStateAtomic } from "../../agent/state.js";
-import { resolveTarget } from "../../agent/target.js";
 import { RecordVerificationError } from "../../record/errors.js";
-import { parseCommandArgs, requireOption } from "../args.js";
+import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
+import { RECORD_TARGET_OPTIONS, recordTargetFrom } from "../record-target.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, IoError } from "../errors.js";
 import { printJson } from "../io.js";
 
@@ -17,28 +17,8 @@ export const command: Command = {
   summary:
     "Fetch approved/<ENV> and verify its newest record (signature, repository, environment, tree, sequence, age)",
   async run(argv, io) {
-    const { values } = parseCommandArgs(
-      argv,
-      {
-        repo: { type: "string" },
-        environment: { type: "string" },
-        keys: { type: "string" },
-        state: { type: "string" },
-        "max-age": { type: "string" },
-        repository: { type: "string" },
-      },
-      false,
-    );
-    const target = await resolveTarget(
-      {
-        repo: requireOption(values.repo, "repo"),
-        environment: requireOption(values.environment, "environment"),
-        keys: requireOption(values.keys, "keys"),
-        repository: values.repository,
-        maxAge: values["max-age"],
-      },
-      io.cwd,
-    );
+    const { values } = parseCommandArgs(argv, RECORD_TARGET_OPTIONS, false);
+    const target = await recordTargetFrom(values, io.cwd);
     const stateFile =
       values.state === undefined
         ? null
