@@ -69,6 +69,26 @@ function commentJson(core: SandboxCore, repo: RepoRecord, c: IssueCommentRecord)
   };
 }
 
+/**
+ * Applies a PATCH's `title` and `body` to an issue (a PR's title and body live on its issue) and
+ * returns GitHub's `changes` object for the `edited` webhook: the previous value of each field
+ * that really changed.
+ */
+export function applyTitleAndBody(req: ApiRequest, issue: IssueRecord): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  const title = req.body.optString("title");
+  if (title !== undefined && title !== issue.title) {
+    changes.title = { from: issue.title };
+    issue.title = title;
+  }
+  const body = req.body.nullableString("body");
+  if (body !== undefined && body !== issue.body) {
+    changes.body = { from: issue.body ?? "" };
+    issue.body = body;
+  }
+  return changes;
+}
+
 function requireIssue(core: SandboxCore, req: ApiRequest, repo: RepoRecord): IssueRecord {
   const issue = core.state.issues[`${repo.owner}/${repo.name}#${Number(req.params.issue_number)}`];
   if (issue === undefined) throw notFound();
@@ -140,17 +160,7 @@ export function registerIssueRoutes(router: Router, core: SandboxCore): void {
     const actor = core.actingUser(req.actor);
     if (issue.user !== actor.login && !roleAtLeast(core.role(req.actor, repo), "triage"))
       throw new HttpError(403, "Must have triage access to repository");
-    const changes: Record<string, unknown> = {};
-    const title = req.body.optString("title");
-    if (title !== undefined && title !== issue.title) {
-      changes.title = { from: issue.title };
-      issue.title = title;
-    }
-    const body = req.body.nullableString("body");
-    if (body !== undefined && body !== issue.body) {
-      changes.body = { from: issue.body ?? "" };
-      issue.body = body;
-    }
+    const changes = applyTitleAndBody(req, issue);
     const labels = req.body.optStringArray("labels");
     if (labels !== undefined) issue.labels = [...new Set(labels)];
     const assignees = req.body.optStringArray("assignees");

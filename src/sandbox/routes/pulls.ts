@@ -8,6 +8,7 @@ import type { IssueRecord, PullRecord, RepoRecord, ReviewRecord } from "../state
 import { emitPull, fullPullJson, issueOf, pullKey } from "../pulls/lifecycle.js";
 import { pullJson, reviewJson } from "../pulls/serialize.js";
 import { fileJson, repoCommitJson } from "./commits.js";
+import { applyTitleAndBody } from "./issues.js";
 
 /** GitHub stops listing a PR's files at 3,000 and its commits at 250. */
 export const PULL_FILES_CAP = 3000;
@@ -136,17 +137,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
     const actor = core.actingUser(req.actor);
     if (issue.user !== actor.login && !roleAtLeast(core.role(req.actor, repo), "write"))
       throw new HttpError(403, "Must have push access to repository");
-    const changes: Record<string, unknown> = {};
-    const title = req.body.optString("title");
-    if (title !== undefined && title !== issue.title) {
-      changes.title = { from: issue.title };
-      issue.title = title;
-    }
-    const body = req.body.nullableString("body");
-    if (body !== undefined && body !== issue.body) {
-      changes.body = { from: issue.body ?? "" };
-      issue.body = body;
-    }
+    const changes = applyTitleAndBody(req, issue);
     const base = req.body.optString("base");
     if (base !== undefined && base !== pr.base_ref) {
       if (pr.merged)
