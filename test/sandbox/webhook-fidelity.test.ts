@@ -7,9 +7,6 @@
  * Payloads that do not conform are listed in KNOWN_DEVIATIONS with their exact ajv errors, so a
  * deviation can neither grow silently nor be fixed without this list being updated.
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { Ajv, type ValidateFunction } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   startTestSandbox,
@@ -17,46 +14,7 @@ import {
   type TestSandbox,
   type TestUser,
 } from "../helpers/sandbox.js";
-
-const FIXTURES = join(import.meta.dirname, "..", "fixtures", "openapi-webhooks");
-
-/** `<event>.<action>` (or `<event>` for action-less events such as push): the fixture's name. */
-function schemaName(hook: { event: string; action: string | null }): string {
-  return hook.action === null ? hook.event : `${hook.event}.${hook.action}`;
-}
-
-/**
- * The formats GitHub's webhook schemas use (ajv-formats is not a dependency). Checked, not ignored:
- * a sandbox sending `created_at: 1700000000` or a relative URL must fail.
- */
-function addFormats(ajv: Ajv): void {
-  const isAbsoluteUrl = (s: string) => URL.canParse(s);
-  ajv.addFormat("uri", isAbsoluteUrl);
-  // RFC 6570 templates: `{...}` expansions are not URL-valid, so check what is left once they are removed.
-  ajv.addFormat("uri-template", (s: string) => isAbsoluteUrl(s.replace(/\{[^{}]*\}/g, "")));
-  ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-  ajv.addFormat("email", /^[^\s@]+@[^\s@]+$/);
-  ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
-}
-
-function loadSchemas(): Map<string, ValidateFunction> {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  const validators = new Map<string, ValidateFunction>();
-  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".json")))
-    validators.set(
-      file.slice(0, -".json".length),
-      ajv.compile(JSON.parse(readFileSync(join(FIXTURES, file), "utf8")) as object),
-    );
-  return validators;
-}
-
-/** ajv's errors as sorted, de-duplicated `path message` lines (stable across runs). */
-function errorsOf(validate: ValidateFunction, payload: unknown): string[] {
-  if (validate(payload)) return [];
-  const lines = (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`.trim());
-  return [...new Set(lines)].sort();
-}
+import { errorsOf, schemaName, webhookSchemas } from "../helpers/webhook-schemas.js";
 
 /** Every `<event>.<action>` the flow below must produce, and that has a schema. */
 const EXERCISED = [
@@ -175,7 +133,7 @@ describe("sandbox: webhook payloads match GitHub's published webhook schemas", (
   let alice: TestUser;
   let bob: TestUser;
   let hooks: ReceivedWebhook[] = [];
-  const validators = loadSchemas();
+  const validators = webhookSchemas();
 
   beforeAll(async () => {
     t = await startTestSandbox();
