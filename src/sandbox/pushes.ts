@@ -4,6 +4,7 @@ import { gitDateToIso } from "./git/objects.js";
 import type { RepoRecord, UserRecord } from "./state/types.js";
 import { headMoved } from "./pulls/lifecycle.js";
 import { suiteFor, suiteJson } from "./routes/checks.js";
+import { wakeQueue } from "./queue/engine.js";
 
 /** A ref that changed: null = did not exist (before) / was deleted (after). */
 export interface RefUpdate {
@@ -146,6 +147,8 @@ export async function afterRefUpdates(
       }
     }
   }
+  // A queued PR's head or a queue's base may have moved: the merge queue dequeues / rebuilds.
+  wakeQueue(core, repo);
 }
 
 export { gitDateToIso };

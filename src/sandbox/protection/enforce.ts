@@ -99,7 +99,7 @@ function adminBypass(core: SandboxCore, repo: RepoRecord, actor: Actor, enforceA
   return !enforceAdmins && actor.kind === "user" && core.userRole(actor.user, repo) === "admin";
 }
 
-function checksFromRule(parameters: Record<string, unknown> | undefined): {
+export function checksFromRule(parameters: Record<string, unknown> | undefined): {
   checks: RequiredCheck[];
   strict: boolean;
 } {
@@ -196,6 +196,10 @@ export async function checkPush(
         if (update.commits.some((c) => c.parents > 1))
           rulesetErrors.push("This branch must not contain merge commits.");
         break;
+      case "merge_queue":
+        // The queue itself moves the branch without passing through here (queue/engine.ts).
+        if (!creating && !deleting) rulesetErrors.push("Changes must be made through the merge queue");
+        break;
       default:
         break;
     }
@@ -227,7 +231,13 @@ export async function checkMerge(
   author: string,
   actor: Actor,
   method: "merge" | "squash" | "rebase",
-  context: { baseSha: string; upToDate: boolean; unverifiedCommits: number },
+  context: {
+    baseSha: string;
+    upToDate: boolean;
+    unverifiedCommits: number;
+    /** Asked on behalf of the merge queue (enqueueing): the merge_queue rule is what is being used. */
+    viaQueue?: boolean;
+  },
 ): Promise<string[]> {
   const reasons: string[] = [];
   const summary = reviewSummary(core, repo, pr, author);
@@ -308,6 +318,9 @@ export async function checkMerge(
         break;
       case "update":
         reasons.push("Cannot update this protected ref.");
+        break;
+      case "merge_queue":
+        if (context.viaQueue !== true) reasons.push("Changes must be made through the merge queue");
         break;
       default:
         break;

@@ -26,6 +26,7 @@ export const APP_EVENTS = [
   "check_suite",
   "issue_comment",
   "issues",
+  "merge_group",
   "pull_request",
   "pull_request_review",
   "push",

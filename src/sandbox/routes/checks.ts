@@ -6,6 +6,7 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { CheckRunRecord, CheckSuiteRecord, RepoRecord, StatusRecord } from "../state/types.js";
 import { appJson } from "./app.js";
+import { wakeQueue } from "../queue/engine.js";
 
 const CONCLUSIONS = [
   "success",
@@ -218,12 +219,14 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
     suite.updated_at = core.now();
     const sender = core.actingUser(req.actor);
     core.emit("check_run", { action: "created", check_run: checkRunJson(core, repo, run) }, { repo, sender });
-    if (run.status === "completed")
+    if (run.status === "completed") {
       core.emit(
         "check_run",
         { action: "completed", check_run: checkRunJson(core, repo, run) },
         { repo, sender },
       );
+      wakeQueue(core, repo);
+    }
     return created(checkRunJson(core, repo, run));
   });
 
@@ -238,12 +241,14 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
       );
     const wasCompleted = run.status === "completed";
     applyRunFields(core, run, req.body);
-    if (!wasCompleted && run.status === "completed")
+    if (!wasCompleted && run.status === "completed") {
       core.emit(
         "check_run",
         { action: "completed", check_run: checkRunJson(core, repo, run) },
         { repo, sender: core.actingUser(req.actor) },
       );
+      wakeQueue(core, repo);
+    }
     return ok(checkRunJson(core, repo, run));
   });
 
@@ -391,6 +396,7 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
       },
       { repo, sender: creator },
     );
+    wakeQueue(core, repo);
     return created(statusJson(repo, status));
   });
 

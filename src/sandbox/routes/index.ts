@@ -16,6 +16,7 @@ import { registerMergeRoutes } from "./merge.js";
 import { registerCheckRoutes } from "./checks.js";
 import { registerIssueRoutes } from "./issues.js";
 import { registerProtectionRoutes } from "./protection.js";
+import { registerQueueRoutes } from "./queue.js";
 
 export interface RouteControl {
   setWebhookUrl(url: string | undefined): void;
@@ -52,6 +53,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   registerCheckRoutes(router, core);
   registerIssueRoutes(router, core);
   registerProtectionRoutes(router, core);
+  registerQueueRoutes(router, core);
   // Last: its greedy {ref+} / {branch+} templates would swallow the more specific routes above.
   registerCommitRoutes(router, core);
 }

@@ -14,7 +14,7 @@ import { afterRefUpdates } from "../pushes.js";
 import { githubIdent, userIdent, writeWebFlowCommit } from "./repos.js";
 import { requirePull } from "./pulls.js";
 
-type Method = "merge" | "squash" | "rebase";
+export type Method = "merge" | "squash" | "rebase";
 
 function requiresSignatures(core: SandboxCore, repo: RepoRecord, branch: string): boolean {
   if (core.state.protections[`${repo.owner}/${repo.name}:${branch}`]?.required_signatures === true)
@@ -28,7 +28,7 @@ function requiresSignatures(core: SandboxCore, repo: RepoRecord, branch: string)
  * with the web-flow key; `rebase` = each PR commit replayed onto the base, unsigned, committed
  * by the merger. Returns the new base tip, or null on conflict.
  */
-async function makeMergeCommit(
+export async function makeMergeCommit(
   core: SandboxCore,
   repo: RepoRecord,
   pr: PullRecord,

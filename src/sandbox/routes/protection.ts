@@ -8,6 +8,7 @@ import type { RepoRecord, RulesetBypassActor, RulesetRecord, RulesetRule } from 
 import { protectionFromBody, protectionJson, protectionRuleJson } from "../protection/model.js";
 import { rulesFor, rulesetCoversRepo } from "../protection/rulesets.js";
 import { bypassesRuleset } from "../protection/enforce.js";
+import { mergeQueueParametersError } from "../queue/rule.js";
 
 const notProtected = () => new HttpError(404, "Branch not protected");
 
@@ -44,6 +45,9 @@ function parseRules(body: Body): RulesetRule[] {
     const out: RulesetRule = { type: rule.type };
     if (typeof rule.parameters === "object" && rule.parameters !== null)
       out.parameters = rule.parameters as Record<string, unknown>;
+    const queueError = rule.type === "merge_queue" ? mergeQueueParametersError(out.parameters) : null;
+    if (queueError !== null)
+      throw validationFailed({ resource: "Ruleset", field: "rules", code: "invalid", message: queueError });
     return out;
   });
 }

@@ -258,6 +258,32 @@ export interface SshSigningKeyRecord {
   created_at: string;
 }
 
+/** A merge-queue group: the commit the queue built for one entry and asks required checks of. */
+export interface MergeQueueGroupRecord {
+  head_sha: string;
+  /** `refs/heads/gh-readonly-queue/<base>/pr-<N>-<base_sha>`. */
+  head_ref: string;
+  /** What the group is built on: the base branch tip or the previous entry's group head. */
+  base_sha: string;
+  created_at: string;
+}
+
+/** One pull request waiting in a branch's merge queue (queue order = array order). */
+export interface MergeQueueEntryRecord {
+  id: number;
+  /** "owner/repo" */
+  repo: string;
+  base_ref: string;
+  number: number;
+  /** Who enqueued it: the merge is theirs (merged_by). */
+  enqueued_by: string;
+  enqueued_at: string;
+  /** The PR head the entry was queued with; a push to the head dequeues it. */
+  head_sha: string;
+  /** null = not built yet (beyond max_entries_to_build). */
+  group: MergeQueueGroupRecord | null;
+}
+
 export interface SandboxState {
   version: 1;
   nextId: number;
@@ -286,4 +312,6 @@ export interface SandboxState {
   rulesets: Record<string, RulesetRecord>;
   gpgKeys: Record<string, GpgKeyRecord>;
   sshSigningKeys: Record<string, SshSigningKeyRecord>;
+  /** Merge-queue entries of every repository and branch, in queue order (absent in older state files). */
+  mergeQueue?: MergeQueueEntryRecord[];
 }
