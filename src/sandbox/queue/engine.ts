@@ -279,8 +279,11 @@ async function reconcileBranch(core: SandboxCore, repo: RepoRecord, branch: stri
     const pr = head === undefined ? undefined : pullOf(core, head);
     if (head === undefined || head.group === null || pr === undefined) return;
     if (groupChecks(core, repo, head.group.head_sha, required) !== "success") return;
-    // A base that moved under the group is noticed on the next pass (the group is rebuilt).
-    await land(core, repo, head, pr);
+    // A base that moved under the group is noticed on the next pass (the group is rebuilt); a
+    // refusal with the base where the group expects it would repeat forever: wait for the next wake.
+    const expected = head.group.base_sha;
+    if (!(await land(core, repo, head, pr)) && (await git.refSha(`refs/heads/${branch}`)) === expected)
+      return;
   }
 }
 
