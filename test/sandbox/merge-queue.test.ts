@@ -4,10 +4,11 @@
  * GitHub's `merge_group` / `pull_request` enqueued/dequeued webhooks (checked against GitHub's
  * schemas), landing when the required checks pass, dequeueing on failure, timeout, head pushes.
  */
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startSandbox } from "../../src/sandbox/index.js";
 import { webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
 import type { ReceivedWebhook } from "../helpers/sandbox.js";
 
@@ -379,6 +380,30 @@ describe("sandbox: merge queue", () => {
     await enqueue(carol, "failing", good.number);
     const [gBad, gGood] = (await queue("failing")).map((e) => e.merge_group);
     if (!gBad || !gGood) throw new Error("groups not built");
+
+    // The queue survives a restart (state.json), and a state file from before queues loads empty.
+    const copy = join(t.root, "restart-queue");
+    cpSync(t.sandbox.dir, copy, { recursive: true });
+    const queueAfterRestart = async () => {
+      const restarted = await startSandbox({ dir: copy });
+      try {
+        const res = await fetch(`${restarted.apiUrl}/sandbox/repos/${OWNER}/failing/queue/main`, {
+          headers: { authorization: `token ${restarted.adminToken}` },
+        });
+        return (await res.json()) as { pull_number: number; merge_group: { head_sha: string } | null }[];
+      } finally {
+        await restarted.close();
+      }
+    };
+    expect((await queueAfterRestart()).map((e) => [e.pull_number, e.merge_group?.head_sha])).toEqual([
+      [bad.number, gBad.head_sha],
+      [good.number, gGood.head_sha],
+    ]);
+    const stateFile = join(copy, "state.json");
+    const older = JSON.parse(readFileSync(stateFile, "utf8")) as Record<string, unknown>;
+    delete older.mergeQueue;
+    writeFileSync(stateFile, JSON.stringify(older));
+    expect(await queueAfterRestart()).toEqual([]);
     const from = t.webhooks.length;
     await status("failing", gBad.head_sha, "failure");
     const q = await queue("failing");
