@@ -360,6 +360,34 @@ describe("e2e: the merge queue lands approved PRs and pullgate records them", ()
     expect(mainTree.stdout).not.toContain("999");
   });
 
+  it("attack: a commit pushed to a queued PR after its group passed does not ride the queue in", async () => {
+    const { bob, mallory } = h.people;
+    await setBuild(5);
+    const pr = await openApprovedPull(h, mallory, bob, "mq-sneak", [
+      { "clusters/prod/app.yaml": "replicas: 5\n" },
+    ]);
+    await ci(pr.headSha);
+    expect((await enqueue(mallory, pr.number)).status).toBe(201);
+    const group = await groupOf(pr.number);
+    expect((await h.check(group.head_sha))?.conclusion).toBe("success");
+    const mainBefore = await h.world.branchHead("main");
+    const recordBefore = await recordHead(h);
+    // Approved and green in the queue; now mallory slips in an unreviewed change.
+    expect((await h.t.git(pr.dir, ["checkout", "-q", "mq-sneak"])).code).toBe(0);
+    await h.commit(pr.dir, mallory, { "clusters/prod/app.yaml": "replicas: 500\n" }, "sneak");
+    expect((await h.t.push(pr.dir, "HEAD:refs/heads/mq-sneak")).code).toBe(0);
+    await h.settle();
+    expect(await queue()).toEqual([]);
+    const dequeued = deliveries()
+      .filter((d) => d.event === "pull_request" && d.action === "dequeued")
+      .at(-1);
+    expect(dequeued?.payload).toMatchObject({ number: pr.number, reason: "UNKNOWN_REMOVAL_REASON" });
+    await ci(group.head_sha); // too late: the group is gone
+    expect(await h.world.branchHead("main")).toBe(mainBefore);
+    expect((await pull(pr.number)).merged).toBe(false);
+    expect(await recordHead(h)).toBe(recordBefore);
+  });
+
   it("every merge_group and enqueued/dequeued webhook the queue sent conforms to GitHub's schema", () => {
     const sent = deliveries().filter(
       (d) => d.event === "merge_group" || ["enqueued", "dequeued"].includes(d.action ?? ""),
