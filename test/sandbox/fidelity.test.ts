@@ -254,6 +254,23 @@ describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
       force: false,
     });
     const head = commit.data.sha;
+    // A second branch, for a PR that falls behind when the first one merges (update-branch).
+    const otherTree = await alice.request("POST /repos/{owner}/{repo}/git/trees", {
+      ...base,
+      base_tree: tip.data.tree.sha,
+      tree: [{ path: "env/staging.yaml", mode: "100644", type: "blob", content: "replicas: 1\n" }],
+    });
+    const other = await alice.request("POST /repos/{owner}/{repo}/git/commits", {
+      ...base,
+      message: "staging",
+      tree: otherTree.data.sha,
+      parents: [tip.data.sha],
+    });
+    await alice.request("POST /repos/{owner}/{repo}/git/refs", {
+      ...base,
+      ref: "refs/heads/other",
+      sha: other.data.sha,
+    });
 
     // Commits and content.
     await bob.request("GET /repos/{owner}/{repo}/commits", { ...base, sha: "feature" });
@@ -409,6 +426,18 @@ describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
       pull_number,
       merge_method: "squash",
       sha: head,
+    });
+
+    const behind = await alice.request("POST /repos/{owner}/{repo}/pulls", {
+      ...base,
+      title: "Staging",
+      head: "other",
+      base: "main",
+    });
+    await alice.request("PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch", {
+      ...base,
+      pull_number: behind.data.number,
+      expected_head_sha: other.data.sha,
     });
 
     // Signed commits are required from now on (the merge above was the last unsigned one).

@@ -17,6 +17,7 @@ import { registerCheckRoutes } from "./checks.js";
 import { registerIssueRoutes } from "./issues.js";
 import { registerProtectionRoutes } from "./protection.js";
 import { registerLookupRoutes } from "./lookups.js";
+import { registerUpdateBranchRoutes } from "./update-branch.js";
 
 export interface RouteControl {
   setWebhookUrl(url: string | undefined): void;
@@ -61,6 +62,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   registerRepoRoutes(router, core);
   registerGitDbRoutes(router, core);
   registerPullRoutes(router, core);
+  registerUpdateBranchRoutes(router, core);
   registerMergeRoutes(router, core);
   registerCheckRoutes(router, core);
   registerIssueRoutes(router, core);
