@@ -4,7 +4,7 @@
  * payload, validated against GitHub's published schema (test/fixtures/openapi-webhooks).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { schemaName, webhookErrors } from "../helpers/webhook-schemas.js";
+import { schemaName, webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
 import {
   startTestSandbox,
   type ReceivedWebhook,
@@ -58,6 +58,9 @@ describe("sandbox: access-change webhooks", () => {
   const params = { owner: "acme", repo: "deploy" };
 
   beforeAll(async () => {
+    // Compiling every schema blocks the event loop for seconds: do it before any connection is
+    // open, so no keep-alive socket to the sandbox expires in the middle of a test.
+    webhookSchemas();
     t = await startTestSandbox();
     olivia = await t.createUser("olivia");
     await t.createUser("bob");
