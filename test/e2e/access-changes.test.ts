@@ -1,0 +1,197 @@
+/**
+ * End to end: access lost after an approval. The sandbox sends GitHub's access-change webhooks
+ * (membership, member, organization, team) to the real Probot app, which re-gates exactly the open
+ * PRs whose passing verdict counted the person who lost access (src/github/access-events.ts), so
+ * a green check does not outlive the approval it rests on, and the merge then gets no record.
+ * Request counts (the sandbox's instrumentation) prove an unrelated change costs a listing and
+ * one verdict read per open PR, and re-gates nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ORG, REPO, startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
+import { decisionOf, fixes, readable } from "../helpers/check-text.js";
+import { mergePull, recordHead } from "../helpers/records.js";
+import { ACCESS_CHANGED_FIX, handleAccessChange } from "../../src/github/access-events.js";
+import type { GitHub } from "../../src/github/octokit.js";
+import { pullgateMetrics } from "../../src/metrics.js";
+
+const LIST_PULLS = "GET /repos/{owner}/{repo}/pulls";
+const LIST_RUNS = "GET /repos/{owner}/{repo}/commits/{ref}/check-runs";
+const CREATE_RUN = "POST /repos/{owner}/{repo}/check-runs";
+const LIST_INSTALLATION_REPOS = "GET /installation/repositories";
+
+describe("e2e: access changes re-gate the PRs they make stale", () => {
+  let h: AppHarness;
+  beforeAll(async () => {
+    h = await startAppHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const setTeam = async (who: Person, member: boolean) => {
+    await h.people.olivia.octokit.request(
+      member
+        ? "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+        : "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}",
+      { org: ORG, team_slug: "sre", username: who.login },
+    );
+    await h.settle();
+  };
+  const setCollaborator = async (who: Person, permission: "push" | "pull" | null) => {
+    await h.people.olivia.octokit.request(
+      permission === null
+        ? "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+        : "PUT /repos/{owner}/{repo}/collaborators/{username}",
+      { owner: ORG, repo: REPO, username: who.login, ...(permission === null ? {} : { permission }) },
+    );
+    await h.settle();
+  };
+  /** Open PRs of acme/gitops (every PR of this file stays open unless merged). */
+  const openPulls = async () =>
+    (
+      await h.people.olivia.octokit.request("GET /repos/{owner}/{repo}/pulls", {
+        owner: ORG,
+        repo: REPO,
+        state: "open",
+      })
+    ).data.length;
+  /** Runs `change` and returns the requests the app made for it (the change's own request excluded). */
+  const requestsOf = async (change: () => Promise<void>) => {
+    await h.settle();
+    const counter = h.t.sandbox.instrumentation;
+    counter.resetCounts();
+    await change();
+    await h.settle();
+    return { total: counter.totalRequests() - 1, routes: counter.requestCounts() };
+  };
+
+  it("the attack: a code owner approves, is removed from @acme/sre; the check turns red naming the missing approval, and the merge gets no record", async () => {
+    const { alice, bob, olivia } = h.people;
+    const pr = await h.openPull(alice, "access-team-removed", { "clusters/prod/app.yaml": "replicas: 21\n" });
+    await h.review(bob, pr.number, "APPROVE");
+    const green = await h.check(pr.headSha);
+    expect(green?.conclusion).toBe("success");
+    expect(decisionOf(green).approvedBy).toEqual(["bob"]);
+
+    const pullsInScope = await openPulls();
+    try {
+      // No "Re-run": the membership.removed webhook alone re-gates the PR.
+      const cost = await requestsOf(() => setTeam(bob, false));
+      const red = await h.check(pr.headSha);
+      expect(red?.id).toBeGreaterThan(green?.id ?? Infinity);
+      expect(red?.conclusion).toBe("failure");
+      expect(readable(red)).toContain("@acme/sre");
+      expect(fixes(red)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
+      // Installation-wide (a CODEOWNERS team can own files anywhere): the repositories, each one's
+      // open PRs, one verdict read per open PR, then one evaluation for the one PR bob approved.
+      expect(cost.routes[LIST_INSTALLATION_REPOS]).toBe(1);
+      expect(cost.routes[LIST_PULLS]).toBe(1);
+      expect(cost.routes[CREATE_RUN]).toBe(1);
+      // pullgate's own verdict read per open PR, plus the evaluation's read of its past runs.
+      expect(cost.routes[LIST_RUNS]).toBe(pullsInScope + 1);
+      console.info(
+        `[access cost] membership.removed, ${pullsInScope} open PRs, 1 re-gated: ${cost.total} requests ${JSON.stringify(cost.routes)}`,
+      );
+
+      // Nothing stops the merge here (the demo repository has no branch protection), but the
+      // verdict in force is a failure, so no record is published for it.
+      const before = await recordHead(h);
+      await mergePull(h, olivia, pr.number, "merge");
+      expect(await recordHead(h)).toBe(before);
+    } finally {
+      await setTeam(bob, true);
+    }
+  });
+
+  it("a collaborator removed after approving: the check turns red (no write access); re-added, it turns green again (documented: repository-scoped additions re-gate failing PRs with that person's uncounted approval)", async () => {
+    const { alice, bob } = h.people;
+    const pr = await h.openPull(alice, "access-collaborator", { "clusters/prod/app.yaml": "replicas: 22\n" });
+    await h.review(bob, pr.number, "APPROVE");
+    expect((await h.check(pr.headSha))?.conclusion).toBe("success");
+    try {
+      await setCollaborator(bob, null);
+      const red = await h.check(pr.headSha);
+      expect(red?.conclusion).toBe("failure");
+      expect(readable(red)).toContain("@bob's approval does not count");
+      expect(decisionOf(red).approvedBy).toEqual([]);
+    } finally {
+      await setCollaborator(bob, "push");
+    }
+    const green = await h.check(pr.headSha);
+    expect(green?.conclusion).toBe("success");
+    expect(decisionOf(green).approvedBy).toEqual(["bob"]);
+  });
+
+  it("an unrelated removal re-gates nothing: one PR listing and one verdict read per open PR", async () => {
+    const { alice, bob, carol } = h.people;
+    const pr = await h.openPull(alice, "access-unrelated", { "clusters/prod/app.yaml": "replicas: 23\n" });
+    await h.review(bob, pr.number, "APPROVE");
+    const green = await h.check(pr.headSha);
+    expect(green?.conclusion).toBe("success");
+    const pullsInScope = await openPulls();
+    try {
+      const cost = await requestsOf(() => setCollaborator(carol, null));
+      expect(cost.routes).toEqual({
+        // The test's own DELETE is the one request excluded from `total`.
+        "DELETE /repos/{owner}/{repo}/collaborators/{username}": 1,
+        [LIST_PULLS]: 1,
+        [LIST_RUNS]: pullsInScope,
+        // The app's installation token (Probot mints one per installation and caches it).
+        ...(cost.routes["POST /app/installations/{installation_id}/access_tokens"]
+          ? { "POST /app/installations/{installation_id}/access_tokens": 1 }
+          : {}),
+      });
+      console.info(
+        `[access cost] member.removed (unrelated), ${pullsInScope} open PRs: ${cost.total} requests`,
+      );
+      expect((await h.check(pr.headSha))?.id).toBe(green?.id);
+    } finally {
+      // An addition for someone with no uncounted approval: verdicts read, nothing re-gated.
+      const cost = await requestsOf(() => setCollaborator(carol, "pull"));
+      expect(cost.routes[CREATE_RUN]).toBeUndefined();
+    }
+  });
+
+  it("past the re-gate cap a loss fails closed: the check is marked failing with 'access changed', and a re-run evaluates it again", async () => {
+    const { alice, bob } = h.people;
+    const pr = await h.openPull(alice, "access-capped", { "clusters/prod/app.yaml": "replicas: 24\n" });
+    await h.review(bob, pr.number, "APPROVE");
+    expect((await h.check(pr.headSha))?.conclusion).toBe("success");
+
+    // The handler driven directly with a cap of zero re-gates: nothing may be evaluated.
+    const gh = (await h.t.installationOctokit(ORG)) as unknown as GitHub;
+    const metrics = pullgateMetrics();
+    const log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as never;
+    const outcome = await handleAccessChange(
+      {
+        appId: h.t.sandbox.app.id,
+        log,
+        metrics,
+        gate: () => Promise.reject(new Error("no re-gate expected past the cap")),
+        limits: { maxRegates: 0 },
+      },
+      gh,
+      {
+        direction: "loss",
+        login: "bob",
+        scope: { kind: "repository", owner: ORG, repo: REPO },
+        reason: "@bob was removed as a collaborator of acme/gitops",
+      },
+    );
+    await h.settle();
+    expect(outcome.regated).toBe(0);
+    expect(outcome.marked).toBeGreaterThanOrEqual(1);
+    expect(
+      metrics.registry.value("pullgate_access_changes_total", { outcome: "marked", direction: "loss" }),
+    ).toBe(outcome.marked);
+    const marked = await h.check(pr.headSha);
+    expect(marked?.conclusion).toBe("failure");
+    expect(readable(marked)).toContain("access changed after this head was evaluated");
+    expect(fixes(marked)).toContain(ACCESS_CHANGED_FIX);
+    expect(decisionOf(marked).approvedBy).toEqual([]);
+
+    // bob still has access: re-running evaluates the head and it passes again.
+    await h.rerequest(pr.headSha);
+    expect((await h.check(pr.headSha))?.conclusion).toBe("success");
+  });
+});
