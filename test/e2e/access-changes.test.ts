@@ -152,6 +152,41 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
     }
   });
 
+  it("a lost webhook: access removed with no event leaves the check green, but the publisher re-checks the approvers' access at landing and publishes no record", async () => {
+    const { alice, bob, olivia } = h.people;
+    const pr = await h.openPull(alice, "access-no-webhook", { "clusters/prod/app.yaml": "replicas: 25\n" });
+    await h.review(bob, pr.number, "APPROVE");
+    const green = await h.check(pr.headSha);
+    expect(green?.conclusion).toBe("success");
+    // Changed in the emulator's state, as if GitHub's delivery had been lost.
+    const repo = h.t.sandbox.state.repos[`${ORG}/${REPO}`];
+    if (!repo) throw new Error("no repository");
+    delete repo.collaborators[bob.login];
+    try {
+      await h.settle();
+      expect((await h.check(pr.headSha))?.id).toBe(green?.id);
+      const before = await recordHead(h);
+      await mergePull(h, olivia, pr.number, "squash");
+      expect(await recordHead(h)).toBe(before);
+      const { data: alerts } = await olivia.octokit.request("GET /repos/{owner}/{repo}/issues", {
+        owner: ORG,
+        repo: REPO,
+        labels: "pullgate-alert",
+        state: "open",
+      });
+      const { data: comments } = await olivia.octokit.request(
+        "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+        { owner: ORG, repo: REPO, issue_number: alerts[0]?.number ?? 0 },
+      );
+      const said = [alerts[0]?.body ?? "", ...comments.map((c) => c.body ?? "")].join("\n");
+      expect(said).toContain(
+        `@bob approved pull request #${pr.number} but no longer had write access to ${ORG}/${REPO} when it landed`,
+      );
+    } finally {
+      repo.collaborators[bob.login] = "write";
+    }
+  });
+
   it("past the re-gate cap a loss fails closed: the check is marked failing with 'access changed', and a re-run evaluates it again", async () => {
     const { alice, bob } = h.people;
     const pr = await h.openPull(alice, "access-capped", { "clusters/prod/app.yaml": "replicas: 24\n" });
