@@ -9,7 +9,7 @@ import {
 } from "./github/protection-events.js";
 import { openPullsWithHead } from "./github/evaluate-head.js";
 import { gateMergeGroup } from "./github/merge-group.js";
-import { classifyAccessEvent, type AccessEventPayload } from "./github/access-change.js";
+import { classifyAccessEvent } from "./github/access-change.js";
 import { handleAccessChange } from "./github/access-events.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
@@ -215,7 +215,7 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       ],
       async (context) => {
         options.metrics.webhooks.inc({ event: `${context.name}.${context.payload.action}` });
-        const change = classifyAccessEvent(context.name, context.payload as AccessEventPayload);
+        const change = classifyAccessEvent(context.name, context.payload);
         if (change === null) return;
         await handleAccessChange(
           {

@@ -229,4 +229,39 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
     await h.rerequest(pr.headSha);
     expect((await h.check(pr.headSha))?.conclusion).toBe("success");
   });
+
+  it("past the repository budget of an installation-wide loss nothing is silent: an error names the change and the metric counts it", async () => {
+    const gh = (await h.t.installationOctokit(ORG)) as unknown as GitHub;
+    const metrics = pullgateMetrics();
+    const errors: string[] = [];
+    const log = {
+      info: () => {},
+      warn: () => {},
+      debug: () => {},
+      error: (_fields: unknown, message: string) => errors.push(message),
+    } as never;
+    const outcome = await handleAccessChange(
+      {
+        appId: h.t.sandbox.app.id,
+        log,
+        metrics,
+        gate: () => Promise.reject(new Error("nothing can be re-gated with no repository in budget")),
+        limits: { maxRepositories: 0 },
+      },
+      gh,
+      {
+        direction: "loss",
+        login: "bob",
+        scope: { kind: "installation", owner: ORG },
+        reason: "@bob was removed from acme",
+      },
+    );
+    expect(outcome).toMatchObject({ repositories: 0, regated: 0, marked: 0, unchecked: 1 });
+    expect(
+      metrics.registry.value("pullgate_access_changes_total", { outcome: "unchecked", direction: "loss" }),
+    ).toBe(1);
+    expect(errors).toEqual([
+      "pullgate could not re-check 1 repositories (over the per-event limit) after an access change; re-run their pullgate checks",
+    ]);
+  });
 });
