@@ -152,6 +152,46 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
     }
   });
 
+  it("a team removed from the repository re-gates every passing PR there (any member's approval may have rested on it)", async () => {
+    const { alice, bob, olivia } = h.people;
+    const pr = await h.openPull(alice, "access-team-repo", { "clusters/prod/app.yaml": "replicas: 26\n" });
+    await h.review(bob, pr.number, "APPROVE");
+    const green = await h.check(pr.headSha);
+    expect(green?.conclusion).toBe("success");
+    const teamRepo = (method: "PUT" | "DELETE") =>
+      olivia.octokit.request(`${method} /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}`, {
+        org: ORG,
+        team_slug: "sre",
+        owner: ORG,
+        repo: REPO,
+        ...(method === "PUT" ? { permission: "push" } : {}),
+      });
+    await teamRepo("PUT");
+    await h.settle();
+    const passing = (
+      await Promise.all(
+        (
+          await olivia.octokit.request("GET /repos/{owner}/{repo}/pulls", {
+            owner: ORG,
+            repo: REPO,
+            state: "open",
+          })
+        ).data.map(async (p) => (await h.check(p.head.sha))?.conclusion),
+      )
+    ).filter((c) => c === "success").length;
+    const cost = await requestsOf(async () => {
+      await teamRepo("DELETE");
+    });
+    // One new check per passing PR; bob is still a collaborator with write, so this one stays green.
+    expect(cost.routes[CREATE_RUN]).toBe(passing);
+    const after = await h.check(pr.headSha);
+    expect(after?.id).toBeGreaterThan(green?.id ?? Infinity);
+    expect(after?.conclusion).toBe("success");
+    console.info(
+      `[access cost] team.removed_from_repository, ${passing} passing PRs re-gated: ${cost.total} requests`,
+    );
+  });
+
   it("a lost webhook: access removed with no event leaves the check green, but the publisher re-checks the approvers' access at landing and publishes no record", async () => {
     const { alice, bob, olivia } = h.people;
     const pr = await h.openPull(alice, "access-no-webhook", { "clusters/prod/app.yaml": "replicas: 25\n" });
