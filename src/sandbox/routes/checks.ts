@@ -6,6 +6,8 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { CheckRunRecord, CheckSuiteRecord, RepoRecord, StatusRecord } from "../state/types.js";
 import { appJson } from "./app.js";
+import { simpleCommitJson } from "../webhooks/commits.js";
+import { repoCommitJson } from "./commits.js";
 
 const CONCLUSIONS = [
   "success",
@@ -81,7 +83,8 @@ export function checkRunJson(
     external_id: run.external_id ?? "",
     url: `${api}/check-runs/${run.id}`,
     html_url: `${core.origin}/${repo.owner}/${repo.name}/runs/${run.id}`,
-    details_url: run.details_url,
+    // GitHub: "If the integrator does not provide this, then the homepage of the GitHub app is used."
+    details_url: run.details_url ?? core.origin,
     status: run.status,
     conclusion: run.conclusion,
     started_at: run.started_at,
@@ -94,11 +97,11 @@ export function checkRunJson(
   };
 }
 
-export function suiteJson(
+export async function suiteJson(
   core: SandboxCore,
   repo: RepoRecord,
   suite: CheckSuiteRecord,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const runs = Object.values(core.state.checkRuns).filter((r) => r.check_suite_id === suite.id);
   const completed = runs.every((r) => r.status === "completed");
   const rank = [
@@ -121,6 +124,7 @@ export function suiteJson(
     node_id: nodeId("CheckSuite", suite.id),
     head_branch: suite.head_branch,
     head_sha: suite.head_sha,
+    head_commit: await simpleCommitJson(core, repo, suite.head_sha),
     status: runs.length === 0 ? "queued" : completed ? "completed" : "in_progress",
     conclusion,
     url: `${core.apiUrl}/repos/${repo.owner}/${repo.name}/check-suites/${suite.id}`,
@@ -308,28 +312,33 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
       ...page,
       body: {
         total_count: suites.length,
-        check_suites: (page.body as CheckSuiteRecord[]).map((s) => suiteJson(core, repo, s)),
+        check_suites: await Promise.all(
+          (page.body as CheckSuiteRecord[]).map((s) => suiteJson(core, repo, s)),
+        ),
       },
     };
   });
 
-  router.on("POST", "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", (req) => {
+  router.on("POST", "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", async (req) => {
     const repo = core.requireRepo(req, "write");
     const suite = core.state.checkSuites[String(req.params.check_suite_id)];
     if (suite === undefined || suite.repo !== `${repo.owner}/${repo.name}`) throw notFound();
     core.emit(
       "check_suite",
-      { action: "rerequested", check_suite: suiteJson(core, repo, suite) },
+      {
+        action: "rerequested",
+        check_suite: await suiteJson(core, repo, suite),
+      },
       { repo, sender: core.actingUser(req.actor) },
     );
     return created({});
   });
 
-  router.on("GET", "/repos/{owner}/{repo}/check-suites/{check_suite_id}", (req) => {
+  router.on("GET", "/repos/{owner}/{repo}/check-suites/{check_suite_id}", async (req) => {
     const repo = core.requireRepo(req);
     const suite = core.state.checkSuites[String(req.params.check_suite_id)];
     if (suite === undefined || suite.repo !== `${repo.owner}/${repo.name}`) throw notFound();
-    return ok(suiteJson(core, repo, suite));
+    return ok(await suiteJson(core, repo, suite));
   });
 
   // ---- commit statuses ---------------------------------------------------------------------------------
@@ -381,6 +390,7 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
         id: status.id,
         sha,
         name: `${repo.owner}/${repo.name}`,
+        commit: await repoCommitJson(core, repo, sha, false),
         target_url: status.target_url,
         context: status.context,
         description: status.description,

@@ -130,10 +130,8 @@ function emitTeamRepoEvent(
       action,
       ...extra,
       team: teamJson(core, team),
-      // In team events GitHub's repository names its organization by login (a string).
       repository: {
         ...core.repoJson(repo),
-        organization: repo.owner,
         ...(role === undefined ? {} : { permissions: teamRepoPermissions(role) }),
       },
     },
