@@ -26,12 +26,16 @@ export const APP_EVENTS = [
   "check_suite",
   "issue_comment",
   "issues",
+  "member",
+  "membership",
+  "organization",
   "pull_request",
   "pull_request_review",
   "push",
   "repository",
   "repository_ruleset",
   "status",
+  "team",
 ];
 
 const INSTALLATION_TOKEN_TTL_MS = 60 * 60 * 1000;
