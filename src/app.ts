@@ -9,6 +9,8 @@ import {
 } from "./github/protection-events.js";
 import { openPullsWithHead } from "./github/evaluate-head.js";
 import { gateMergeGroup } from "./github/merge-group.js";
+import { classifyAccessEvent } from "./github/access-change.js";
+import { handleAccessChange } from "./github/access-events.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
@@ -197,6 +199,36 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       if (number !== undefined && suite.head_sha)
         await gate(context, { repo: context.repo(), number, headSha: suite.head_sha });
     });
+
+    // Access changes (docs/threat-model.md): a reviewer who loses write access or team membership
+    // after approving must not leave a green check behind; re-gate the PRs it can make stale.
+    app.on(
+      [
+        "member.added",
+        "member.edited",
+        "member.removed",
+        "membership.removed",
+        "organization.member_removed",
+        "team.added_to_repository",
+        "team.removed_from_repository",
+        "team.edited",
+      ],
+      async (context) => {
+        options.metrics.webhooks.inc({ event: `${context.name}.${context.payload.action}` });
+        const change = classifyAccessEvent(context.name, context.payload);
+        if (change === null) return;
+        await handleAccessChange(
+          {
+            appId: options.appId,
+            log: context.log,
+            metrics: options.metrics,
+            gate: (target) => gate(context, target),
+          },
+          context.octokit,
+          change,
+        );
+      },
+    );
 
     // Branch protection (docs/audit.md): audit on installation, on new repositories, on every
     // protection or ruleset change (enforce mode reverts a weakening at once), and when a policy changes.

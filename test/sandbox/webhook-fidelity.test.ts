@@ -41,6 +41,7 @@ const EXERCISED = [
   "status",
   "issues.opened",
   "issue_comment.created",
+  "member.added",
 ] as const;
 type Exercised = (typeof EXERCISED)[number];
 

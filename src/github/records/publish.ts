@@ -16,6 +16,10 @@ import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js
 import { loadEffectivePolicy } from "../policy-source.js";
 import { raiseBypassAlert } from "./alert.js";
 import { findMergedPull, type MergedPull } from "./find-pull.js";
+import { fetchPermissions } from "../people.js";
+
+/** Permissions whose approval counts (invariant 3). */
+const WRITE_ACCESS: ReadonlySet<string> = new Set(["write", "maintain", "admin"]);
 
 export interface RecordSigner {
   key: PrivateKey;
@@ -175,6 +179,19 @@ async function approvedLanding(
   }
   if (decision.approvedBy.length === 0)
     return { ok: false, reason: `pull request #${pull.number} has no counted approver to name in a record` };
+  // Access can be lost after the evaluation, and the webhook that re-gates the PR can be lost or
+  // over budget (docs/threat-model.md): every approver the record will name must still have write
+  // access when the PR lands. One request per approver. Team membership (code ownership) is not
+  // re-checked here; the access-change webhooks re-gate for it (src/github/access-events.ts).
+  const current = await fetchPermissions(gh, repo, decision.approvedBy);
+  const lost = decision.approvedBy.filter(
+    (login) => !WRITE_ACCESS.has(current[login.toLowerCase()] ?? "none"),
+  );
+  if (lost.length > 0)
+    return {
+      ok: false,
+      reason: `${lost.map((l) => `@${l}`).join(", ")} approved pull request #${pull.number} but no longer had write access to ${repo.owner}/${repo.repo} when it landed`,
+    };
   return {
     ok: true,
     landing: {

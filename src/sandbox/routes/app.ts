@@ -27,12 +27,16 @@ export const APP_EVENTS = [
   "issue_comment",
   "issues",
   "merge_group",
+  "member",
+  "membership",
+  "organization",
   "pull_request",
   "pull_request_review",
   "push",
   "repository",
   "repository_ruleset",
   "status",
+  "team",
 ];
 
 const INSTALLATION_TOKEN_TTL_MS = 60 * 60 * 1000;

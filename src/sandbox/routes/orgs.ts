@@ -1,10 +1,10 @@
 import type { SandboxCore } from "../core.js";
-import { nodeId } from "../core.js";
+import { nodeId, roleAtLeast } from "../core.js";
 import { HttpError, notFound, validationFailed } from "../http/errors.js";
 import { created, noContent, ok, type ApiRequest } from "../http/request.js";
 import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
-import type { OrgRecord, RepoRole, TeamRecord } from "../state/types.js";
+import type { OrgRecord, RepoRecord, RepoRole, TeamRecord } from "../state/types.js";
 
 /** GitHub's API permission names → roles. */
 export const PERMISSION_TO_ROLE: Record<string, RepoRole> = {
@@ -84,15 +84,90 @@ function slugify(name: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
-function membershipJson(core: SandboxCore, org: OrgRecord, login: string): Record<string, unknown> {
+function membershipJson(
+  core: SandboxCore,
+  org: OrgRecord,
+  login: string,
+  role: "admin" | "member" | undefined = org.members[login],
+): Record<string, unknown> {
   return {
     url: `${core.apiUrl}/orgs/${org.login}/memberships/${login}`,
     state: "active",
-    role: org.members[login] === "admin" ? "admin" : "member",
+    role: role === "admin" ? "admin" : "member",
     organization_url: `${core.apiUrl}/orgs/${org.login}`,
     organization: core.orgJson(org),
     user: core.userJson(login),
   };
+}
+
+/** A team's repository permissions object, as GitHub puts it on a team event's `repository`. */
+function teamRepoPermissions(role: RepoRole): Record<string, boolean> {
+  return {
+    admin: role === "admin",
+    maintain: roleAtLeast(role, "maintain"),
+    push: roleAtLeast(role, "write"),
+    triage: roleAtLeast(role, "triage"),
+    pull: roleAtLeast(role, "read"),
+  };
+}
+
+/**
+ * The `team` webhook (added_to_repository, removed_from_repository, edited): the team, and the
+ * repository with the permissions the team now has on it (GitHub's shape; none once removed).
+ */
+function emitTeamRepoEvent(
+  core: SandboxCore,
+  req: ApiRequest,
+  team: TeamRecord,
+  repo: RepoRecord,
+  action: "added_to_repository" | "removed_from_repository" | "edited",
+  extra: Record<string, unknown> = {},
+): void {
+  const role = team.repos[`${repo.owner}/${repo.name}`];
+  core.emit(
+    "team",
+    {
+      action,
+      ...extra,
+      team: teamJson(core, team),
+      repository: {
+        ...core.repoJson(repo),
+        ...(role === undefined ? {} : { permissions: teamRepoPermissions(role) }),
+      },
+    },
+    { org: team.org, sender: core.actingUser(req.actor) },
+  );
+}
+
+/** `membership` (scope team): a user added to or removed from a team. */
+function emitTeamMembership(
+  core: SandboxCore,
+  req: ApiRequest,
+  team: TeamRecord,
+  login: string,
+  action: "added" | "removed",
+): void {
+  core.emit(
+    "membership",
+    { action, scope: "team", member: core.userJson(login), team: teamJson(core, team) },
+    { org: team.org, sender: core.actingUser(req.actor) },
+  );
+}
+
+/** `organization` member_added / member_removed, with the membership as it is (or was). */
+function emitOrgMembership(
+  core: SandboxCore,
+  req: ApiRequest,
+  org: OrgRecord,
+  login: string,
+  action: "member_added" | "member_removed",
+  role: "admin" | "member" | undefined,
+): void {
+  core.emit(
+    "organization",
+    { action, membership: membershipJson(core, org, login, role) },
+    { org: org.login, sender: core.actingUser(req.actor) },
+  );
 }
 
 export function registerOrgRoutes(router: Router, core: SandboxCore): void {
@@ -133,7 +208,10 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const user = core.user(req.params.username ?? "");
     if (user === undefined) throw notFound();
     const role = req.body.oneOf("role", ["admin", "member"] as const) ?? "member";
+    const isNew = org.members[user.login] === undefined;
     org.members[user.login] = role;
+    // GitHub invites; the sandbox accepts at once, so the member is added now.
+    if (isNew) emitOrgMembership(core, req, org, user.login, "member_added", role);
     return ok(membershipJson(core, org, user.login));
   });
 
@@ -150,9 +228,11 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     requireOrgAdmin(core, req, org);
     const user = core.user(req.params.username ?? "");
     if (user === undefined) throw notFound();
+    const role = org.members[user.login];
     delete org.members[user.login];
     for (const team of Object.values(core.state.teams))
       if (team.org === org.login) delete team.members[user.login];
+    if (role !== undefined) emitOrgMembership(core, req, org, user.login, "member_removed", role);
     return noContent();
   });
 
@@ -226,8 +306,12 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const user = core.user(req.params.username ?? "");
     if (user === undefined) throw notFound();
     const role = req.body.oneOf("role", ["member", "maintainer"] as const) ?? "member";
+    const newToTeam = team.members[user.login] === undefined;
+    const newToOrg = org.members[user.login] === undefined;
     team.members[user.login] = role;
     org.members[user.login] ??= "member";
+    if (newToOrg) emitOrgMembership(core, req, org, user.login, "member_added", "member");
+    if (newToTeam) emitTeamMembership(core, req, team, user.login, "added");
     return ok({ url: `${core.apiUrl}/teams/${team.id}/memberships/${user.login}`, role, state: "active" });
   });
 
@@ -238,6 +322,7 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const user = core.user(req.params.username ?? "");
     if (user === undefined || team.members[user.login] === undefined) throw notFound();
     delete team.members[user.login];
+    emitTeamMembership(core, req, team, user.login, "removed");
     return noContent();
   });
 
@@ -276,7 +361,15 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const role = PERMISSION_TO_ROLE[permission];
     if (role === undefined)
       throw validationFailed({ resource: "Team", field: "permission", code: "invalid" });
-    team.repos[`${repo.owner}/${repo.name}`] = role;
+    const full = `${repo.owner}/${repo.name}`;
+    const before = team.repos[full];
+    team.repos[full] = role;
+    if (before === undefined) emitTeamRepoEvent(core, req, team, repo, "added_to_repository");
+    else if (before !== role)
+      // GitHub's team.edited names the team's previous permissions on the repository.
+      emitTeamRepoEvent(core, req, team, repo, "edited", {
+        changes: { repository: { permissions: { from: teamRepoPermissions(before) } } },
+      });
     return noContent();
   });
 
@@ -284,7 +377,12 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const org = requireOrg(core, req);
     requireOrgAdmin(core, req, org);
     const team = requireTeam(core, req, org);
-    delete team.repos[`${req.params.owner ?? ""}/${req.params.repo ?? ""}`];
+    const repo = core.repo(req.params.owner ?? "", req.params.repo ?? "");
+    if (repo === undefined) return noContent();
+    const full = `${repo.owner}/${repo.name}`;
+    const had = team.repos[full] !== undefined;
+    delete team.repos[full];
+    if (had) emitTeamRepoEvent(core, req, team, repo, "removed_from_repository");
     return noContent();
   });
 

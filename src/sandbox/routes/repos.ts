@@ -163,13 +163,46 @@ export function registerRepoRoutes(router: Router, core: SandboxCore): void {
     if (role === undefined)
       throw validationFailed({ resource: "Repository", field: "permission", code: "invalid" });
     // GitHub sends an invitation (201); the sandbox accepts it at once and answers 204 as for an existing member.
+    const before = repo.collaborators[user.login];
     repo.collaborators[user.login] = role;
+    const sender = core.actingUser(req.actor);
+    if (before === undefined)
+      core.emit(
+        "member",
+        {
+          action: "added",
+          member: core.userJson(user.login),
+          changes: { permission: { to: legacyPermission(role) }, role_name: { to: ROLE_NAMES[role] } },
+        },
+        { repo, sender },
+      );
+    else if (before !== role)
+      // GitHub's edited payload: the legacy permission names before and after, and the old one again.
+      core.emit(
+        "member",
+        {
+          action: "edited",
+          member: core.userJson(user.login),
+          changes: {
+            old_permission: { from: legacyPermission(before) },
+            permission: { from: legacyPermission(before), to: legacyPermission(role) },
+          },
+        },
+        { repo, sender },
+      );
     return noContent();
   });
 
   router.on("DELETE", "/repos/{owner}/{repo}/collaborators/{username}", (req) => {
     const repo = core.requireRepo(req, "administer");
-    delete repo.collaborators[req.params.username ?? ""];
+    const user = core.user(req.params.username ?? "");
+    if (user === undefined || repo.collaborators[user.login] === undefined) return noContent();
+    delete repo.collaborators[user.login];
+    core.emit(
+      "member",
+      { action: "removed", member: core.userJson(user.login) },
+      { repo, sender: core.actingUser(req.actor) },
+    );
     return noContent();
   });
 

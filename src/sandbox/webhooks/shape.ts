@@ -12,15 +12,17 @@ function isObject(value: unknown): value is Json {
 }
 
 /**
- * A repository as webhooks carry it: no `permissions` (those are the REST caller's own), and no
- * `organization` object. Push payloads name the owning organization by login instead, the way the
- * old push payload always has.
+ * A repository as webhooks carry it: no `permissions` (those are the REST caller's own) except in
+ * `team` events, where they are the team's permissions on the repository (what `team.edited`'s
+ * `changes.repository.permissions.from` is compared with); and no `organization` object. Push
+ * payloads name the owning organization by login instead, the way the old push payload always has.
  */
 function webhookRepository(repo: Json, event: string): Json {
-  const { permissions: _permissions, organization, ...rest } = repo;
+  const { permissions, organization, ...rest } = repo;
+  const kept = event === "team" && isObject(permissions) ? { ...rest, permissions } : rest;
   if (event === "push" && isObject(organization) && typeof organization.login === "string")
-    return { ...rest, organization: organization.login };
-  return rest;
+    return { ...kept, organization: organization.login };
+  return kept;
 }
 
 /** The pull request's base and head repositories, shaped like the top-level one (never as in push). */
