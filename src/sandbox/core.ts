@@ -17,6 +17,7 @@ import type {
   UserRecord,
 } from "./state/types.js";
 import type { WebhookQueue } from "./webhooks/queue.js";
+import { webhookShape } from "./webhooks/shape.js";
 
 const ROLE_RANK: Record<RepoRole | "none", number> = {
   none: 0,
@@ -375,18 +376,44 @@ export class SandboxCore {
       description: repo.description,
       fork: false,
       url: api,
+      // GitHub's hypermedia URLs, all of them (REST and webhook repository objects carry every one).
       archive_url: `${api}/{archive_format}{/ref}`,
+      assignees_url: `${api}/assignees{/user}`,
+      blobs_url: `${api}/git/blobs{/sha}`,
       branches_url: `${api}/branches{/branch}`,
       collaborators_url: `${api}/collaborators{/collaborator}`,
+      comments_url: `${api}/comments{/number}`,
       commits_url: `${api}/commits{/sha}`,
       compare_url: `${api}/compare/{base}...{head}`,
       contents_url: `${api}/contents/{+path}`,
+      contributors_url: `${api}/contributors`,
+      deployments_url: `${api}/deployments`,
+      downloads_url: `${api}/downloads`,
+      events_url: `${api}/events`,
+      forks_url: `${api}/forks`,
       git_commits_url: `${api}/git/commits{/sha}`,
       git_refs_url: `${api}/git/refs{/sha}`,
+      git_tags_url: `${api}/git/tags{/sha}`,
       git_trees_url: `${api}/git/trees{/sha}`,
+      hooks_url: `${api}/hooks`,
+      issue_comment_url: `${api}/issues/comments{/number}`,
+      issue_events_url: `${api}/issues/events{/number}`,
       issues_url: `${api}/issues{/number}`,
+      keys_url: `${api}/keys{/key_id}`,
+      labels_url: `${api}/labels{/name}`,
+      languages_url: `${api}/languages`,
+      merges_url: `${api}/merges`,
+      milestones_url: `${api}/milestones{/number}`,
+      notifications_url: `${api}/notifications{?since,all,participating}`,
       pulls_url: `${api}/pulls{/number}`,
+      releases_url: `${api}/releases{/id}`,
+      stargazers_url: `${api}/stargazers`,
       statuses_url: `${api}/statuses/{sha}`,
+      subscribers_url: `${api}/subscribers`,
+      subscription_url: `${api}/subscription`,
+      tags_url: `${api}/tags`,
+      teams_url: `${api}/teams`,
+      trees_url: `${api}/git/trees{/sha}`,
       created_at: repo.created_at,
       updated_at: repo.updated_at,
       pushed_at: repo.pushed_at,
@@ -469,6 +496,6 @@ export class SandboxCore {
       full.installation = { id: installation.id, node_id: nodeId("Installation", installation.id) };
     }
     if (installation === undefined && event !== "installation") return;
-    this.webhooks.enqueue(event, full);
+    this.webhooks.enqueue(event, webhookShape(event, full));
   }
 }

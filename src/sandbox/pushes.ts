@@ -1,66 +1,15 @@
 import type { SandboxCore } from "./core.js";
 import { ZERO_SHA } from "./git/repo.js";
-import { gitDateToIso } from "./git/objects.js";
 import type { RepoRecord, UserRecord } from "./state/types.js";
 import { headMoved } from "./pulls/lifecycle.js";
 import { suiteFor, suiteJson } from "./routes/checks.js";
+import { pushCommitJson, simpleCommitJson } from "./webhooks/commits.js";
 
 /** A ref that changed: null = did not exist (before) / was deleted (after). */
 export interface RefUpdate {
   ref: string;
   before: string | null;
   after: string | null;
-}
-
-function isoWithOffset(seconds: number, tz: string): string {
-  const sign = tz.startsWith("-") ? -1 : 1;
-  const offsetMin = sign * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(3, 5)));
-  const local = new Date((seconds + offsetMin * 60) * 1000).toISOString().replace(/\.\d{3}Z$/, "");
-  return `${local}${tz.slice(0, 3)}:${tz.slice(3, 5)}`;
-}
-
-async function commitJson(
-  core: SandboxCore,
-  repo: RepoRecord,
-  sha: string,
-): Promise<Record<string, unknown> | null> {
-  const git = core.gitRepo(repo);
-  const commit = await git.readCommit(sha);
-  if (commit === null) return null;
-  const c = commit.parsed;
-  const parent = c.parents[0] ?? "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-  const changes = (
-    await git.git(["diff-tree", "-r", "--no-commit-id", "--name-status", "-z", "--no-renames", parent, sha])
-  ).stdout
-    .toString("utf8")
-    .split("\0");
-  const added: string[] = [];
-  const removed: string[] = [];
-  const modified: string[] = [];
-  for (let i = 0; i + 1 < changes.length; i += 2) {
-    const status = changes[i];
-    const path = changes[i + 1] ?? "";
-    if (status === "A") added.push(path);
-    else if (status === "D") removed.push(path);
-    else if (status !== "" && status !== undefined) modified.push(path);
-  }
-  const ident = (i: typeof c.author) => {
-    const user = Object.values(core.state.users).find((u) => u.email !== null && u.email === i.email);
-    return { name: i.name, email: i.email, ...(user === undefined ? {} : { username: user.login }) };
-  };
-  return {
-    id: sha,
-    tree_id: c.tree,
-    distinct: true,
-    message: c.message,
-    timestamp: isoWithOffset(c.committer.seconds, c.committer.tz),
-    url: `${core.origin}/${repo.owner}/${repo.name}/commit/${sha}`,
-    author: ident(c.author),
-    committer: ident(c.committer),
-    added,
-    removed,
-    modified,
-  };
 }
 
 /**
@@ -106,7 +55,7 @@ export async function afterRefUpdates(
     }
     const commitObjects = [];
     for (const sha of commits) {
-      const json = await commitJson(core, repo, sha);
+      const json = await pushCommitJson(core, repo, sha);
       if (json !== null) commitObjects.push(json);
     }
     const before = update.before ?? ZERO_SHA;
@@ -124,7 +73,7 @@ export async function afterRefUpdates(
         base_ref: null,
         compare: `${core.origin}/${repo.owner}/${repo.name}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
         commits: commitObjects,
-        head_commit: update.after === null ? null : await commitJson(core, repo, update.after),
+        head_commit: update.after === null ? null : await pushCommitJson(core, repo, update.after),
       },
       { repo, sender },
     );
@@ -135,7 +84,13 @@ export async function afterRefUpdates(
       suite.head_branch ??= branch;
       core.emit(
         "check_suite",
-        { action: "requested", check_suite: suiteJson(core, repo, suite) },
+        {
+          action: "requested",
+          check_suite: {
+            ...suiteJson(core, repo, suite),
+            head_commit: await simpleCommitJson(core, repo, suite.head_sha),
+          },
+        },
         { repo, sender },
       );
       for (const pr of Object.values(core.state.pulls)) {
@@ -147,5 +102,3 @@ export async function afterRefUpdates(
     }
   }
 }
-
-export { gitDateToIso };

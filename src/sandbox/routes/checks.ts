@@ -6,6 +6,8 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { CheckRunRecord, CheckSuiteRecord, RepoRecord, StatusRecord } from "../state/types.js";
 import { appJson } from "./app.js";
+import { simpleCommitJson } from "../webhooks/commits.js";
+import { repoCommitJson } from "./commits.js";
 
 const CONCLUSIONS = [
   "success",
@@ -81,7 +83,8 @@ export function checkRunJson(
     external_id: run.external_id ?? "",
     url: `${api}/check-runs/${run.id}`,
     html_url: `${core.origin}/${repo.owner}/${repo.name}/runs/${run.id}`,
-    details_url: run.details_url,
+    // GitHub: "If the integrator does not provide this, then the homepage of the GitHub app is used."
+    details_url: run.details_url ?? core.origin,
     status: run.status,
     conclusion: run.conclusion,
     started_at: run.started_at,
@@ -313,13 +316,19 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
     };
   });
 
-  router.on("POST", "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", (req) => {
+  router.on("POST", "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", async (req) => {
     const repo = core.requireRepo(req, "write");
     const suite = core.state.checkSuites[String(req.params.check_suite_id)];
     if (suite === undefined || suite.repo !== `${repo.owner}/${repo.name}`) throw notFound();
     core.emit(
       "check_suite",
-      { action: "rerequested", check_suite: suiteJson(core, repo, suite) },
+      {
+        action: "rerequested",
+        check_suite: {
+          ...suiteJson(core, repo, suite),
+          head_commit: await simpleCommitJson(core, repo, suite.head_sha),
+        },
+      },
       { repo, sender: core.actingUser(req.actor) },
     );
     return created({});
@@ -381,6 +390,7 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
         id: status.id,
         sha,
         name: `${repo.owner}/${repo.name}`,
+        commit: await repoCommitJson(core, repo, sha, false),
         target_url: status.target_url,
         context: status.context,
         description: status.description,

@@ -6,6 +6,23 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { IssueCommentRecord, IssueRecord, RepoRecord } from "../state/types.js";
 import { authorAssociation, labelJson } from "../pulls/serialize.js";
+import { appJson } from "./app.js";
+
+/** GitHub's reaction rollup; the sandbox has no reactions, so every count is 0. */
+function reactionsJson(url: string): Record<string, unknown> {
+  return {
+    url: `${url}/reactions`,
+    total_count: 0,
+    "+1": 0,
+    "-1": 0,
+    laugh: 0,
+    hooray: 0,
+    confused: 0,
+    heart: 0,
+    rocket: 0,
+    eyes: 0,
+  };
+}
 
 export function issueJson(core: SandboxCore, repo: RepoRecord, issue: IssueRecord): Record<string, unknown> {
   const full = `${repo.owner}/${repo.name}`;
@@ -39,6 +56,7 @@ export function issueJson(core: SandboxCore, repo: RepoRecord, issue: IssueRecor
     updated_at: issue.updated_at,
     closed_by: issue.closed_by === null ? null : core.userJson(issue.closed_by),
     author_association: authorAssociation(core, repo, issue.user),
+    reactions: reactionsJson(api),
   };
   if (issue.isPull) {
     const pr = core.state.pulls[`${full}#${issue.number}`];
@@ -66,6 +84,9 @@ function commentJson(core: SandboxCore, repo: RepoRecord, c: IssueCommentRecord)
     created_at: c.created_at,
     updated_at: c.updated_at,
     author_association: authorAssociation(core, repo, c.user),
+    // Set when a GitHub App wrote the comment (pullgate's alert comments are the app's).
+    performed_via_github_app: c.user === core.appBot().login ? appJson(core) : null,
+    reactions: reactionsJson(`${core.apiUrl}/repos/${full}/issues/comments/${c.id}`),
   };
 }
 
