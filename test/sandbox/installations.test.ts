@@ -7,10 +7,10 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Ajv, type ValidateFunction } from "ajv";
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
+import { webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
 import {
   settle,
   startTestSandbox,
@@ -19,33 +19,14 @@ import {
   type TestUser,
 } from "../helpers/sandbox.js";
 
-const FIXTURES = join(import.meta.dirname, "..", "fixtures", "openapi-webhooks");
+/** GitHub's schema errors of a delivery (empty = conforms; a missing schema is an error too). */
+const schemaErrors = (hook: ReceivedWebhook): string[] => webhookErrors(hook);
 
-/** The formats GitHub's webhook schemas use (as in webhook-fidelity.test.ts): checked, not ignored. */
-function addFormats(ajv: Ajv): void {
-  const isAbsoluteUrl = (s: string) => URL.canParse(s);
-  ajv.addFormat("uri", isAbsoluteUrl);
-  ajv.addFormat("uri-template", (s: string) => isAbsoluteUrl(s.replace(/\{[^{}]*\}/g, "")));
-  ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-  ajv.addFormat("email", /^[^\s@]+@[^\s@]+$/);
-  ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
-}
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-addFormats(ajv);
-const validators = new Map<string, ValidateFunction>();
-
-/** ajv's errors for a delivery against `<event>.<action>.json` (empty = conforms). */
-function schemaErrors(hook: ReceivedWebhook): string[] {
-  const name = `${hook.event}.${hook.action ?? ""}`;
-  let validate = validators.get(name);
-  if (validate === undefined) {
-    validate = ajv.compile(JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")) as object);
-    validators.set(name, validate);
-  }
-  if (validate(hook.payload)) return [];
-  return [...new Set((validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`))].sort();
-}
+// Compiling every schema takes seconds: done up front, not mid-test (where it would outlast the
+// sandbox's keep-alive and reset the client's pooled connection).
+beforeAll(() => {
+  webhookSchemas();
+}, 60_000);
 
 type Repo = { id: number; name: string; full_name: string; private: boolean; node_id: string };
 
