@@ -29,7 +29,7 @@ const INSTALLATION_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 const TOKEN_DOCS = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
 
-export function requireAppJwt(req: ApiRequest): void {
+function requireAppJwt(req: ApiRequest): void {
   if (req.actor?.kind !== "app") {
     throw new HttpError(401, "A JSON web token could not be decoded", {
       documentationUrl: "https://docs.github.com/rest/apps/apps#get-the-authenticated-app",
