@@ -14,17 +14,27 @@ export const ALLOWED_SIGNERS_PATH = ".github/pullgate/allowed_signers";
 /**
  * The trusted-key policy: SSH keys in the repo, one approval, code-owner review, stale approvals
  * dismissed. `extra` is appended (further top-level YAML); `lastPushApproval` turns on GitHub's
- * require_last_push_approval (the pusher of the newest commit cannot approve it).
+ * require_last_push_approval (the pusher of the newest commit cannot approve it);
+ * `openpgpKeyrings` lists keyring files on the base branch; `trustWebFlow` trusts GitHub's own
+ * "Update branch" merge commits (their key must be in a keyring).
  */
-export function gitopsPolicy(options: { extra?: string; lastPushApproval?: boolean } = {}): string {
+export function gitopsPolicy(
+  options: {
+    extra?: string;
+    lastPushApproval?: boolean;
+    openpgpKeyrings?: string[];
+    trustWebFlow?: boolean;
+  } = {},
+): string {
   return [
     "version: 1",
     'admins: ["@acme/platform"]',
     "defaults:",
     "  signatures:",
     "    required: true",
-    "    openpgp_keyrings: []",
+    `    openpgp_keyrings: ${JSON.stringify(options.openpgpKeyrings ?? [])}`,
     `    ssh_allowed_signers: "${ALLOWED_SIGNERS_PATH}"`,
+    ...(options.trustWebFlow === true ? ["    trust_web_flow: true"] : []),
     "  reviews:",
     "    required_approvals: 1",
     "    require_code_owner_review: true",

@@ -72,6 +72,8 @@ export interface WorldOptions {
   policy?: string;
   /** `.github/CODEOWNERS` seeded on main (default: BASE_CODEOWNERS). */
   codeowners?: string;
+  /** More files seeded on main, from the running sandbox (e.g. its web-flow public key as a keyring). */
+  seedFiles?: (sandbox: Sandbox) => Record<string, string>;
   /** false: the app runs without a record-signing key (gates PRs, publishes nothing). */
   signingKey?: boolean;
   /** Overrides of the app's options (retry delays, timeouts). */
@@ -432,6 +434,7 @@ async function populate(
           .join("\n") + "\n",
       "clusters/prod/app.yaml": "replicas: 2\n",
       "clusters/dev/app.yaml": "replicas: 1\n",
+      ...options.seedFiles?.(sandbox),
     },
     "Seed the GitOps repository",
   );

@@ -433,6 +433,8 @@ export class SandboxCore {
       has_pages: false,
       has_discussions: false,
       forks_count: 0,
+      network_count: 0,
+      subscribers_count: 0,
       mirror_url: null,
       archived: repo.archived,
       disabled: false,

@@ -3,7 +3,7 @@ import { ZERO_SHA } from "./git/repo.js";
 import type { RepoRecord, UserRecord } from "./state/types.js";
 import { headMoved } from "./pulls/lifecycle.js";
 import { suiteFor, suiteJson } from "./routes/checks.js";
-import { pushCommitJson, simpleCommitJson } from "./webhooks/commits.js";
+import { pushCommitJson } from "./webhooks/commits.js";
 
 /** A ref that changed: null = did not exist (before) / was deleted (after). */
 export interface RefUpdate {
@@ -86,10 +86,7 @@ export async function afterRefUpdates(
         "check_suite",
         {
           action: "requested",
-          check_suite: {
-            ...suiteJson(core, repo, suite),
-            head_commit: await simpleCommitJson(core, repo, suite.head_sha),
-          },
+          check_suite: await suiteJson(core, repo, suite),
         },
         { repo, sender },
       );

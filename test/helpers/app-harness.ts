@@ -9,6 +9,7 @@ import {
   type CheckView as WorldCheckView,
   type Person as WorldPerson,
   type World,
+  type WorldOptions,
 } from "../../src/demo/world.js";
 import { randomUUID } from "node:crypto";
 import { signWebhookBody } from "../../src/sandbox/index.js";
@@ -75,6 +76,8 @@ export interface AppHarness {
 export interface AppHarnessOptions {
   policy?: string;
   codeowners?: string;
+  /** More files seeded on main, from the running sandbox (see WorldOptions.seedFiles). */
+  seedFiles?: WorldOptions["seedFiles"];
   signingKey?: boolean;
   /** The app's evaluation deadline (default 30 s); fault tests shrink it to see timeouts fail closed. */
   evaluationTimeoutMs?: number;

@@ -18,7 +18,7 @@ export function schemaName(hook: { event: string; action: string | null }): stri
  * The formats GitHub's webhook schemas use (ajv-formats is not a dependency). Checked, not ignored:
  * a sandbox sending `created_at: 1700000000` or a relative URL must fail.
  */
-function addFormats(ajv: Ajv): void {
+export function addFormats(ajv: Ajv): void {
   const isAbsoluteUrl = (s: string) => URL.canParse(s);
   ajv.addFormat("uri", isAbsoluteUrl);
   // RFC 6570 templates: `{...}` expansions are not URL-valid, so check what is left once they are removed.

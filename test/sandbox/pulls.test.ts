@@ -1,33 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
-
-/** Imports a public key into a fresh GNUPGHOME and runs `git verify-commit` there. */
-function verifyWithGnupg(
-  t: TestSandbox,
-  repoDir: string,
-  sha: string,
-  armoredKey: string,
-): { ok: boolean; output: string } {
-  const home = mkdtempSync(join(t.root, "gnupg-"));
-  const keyFile = join(home, "key.asc");
-  writeFileSync(keyFile, armoredKey);
-  const env = { ...process.env, GNUPGHOME: home, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
-  execFileSync("gpg", ["--batch", "--quiet", "--import", keyFile], { env, stdio: "ignore" });
-  try {
-    const output = execFileSync("git", ["verify-commit", "--raw", sha], {
-      cwd: repoDir,
-      env,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return { ok: true, output };
-  } catch (error) {
-    return { ok: false, output: String((error as { stderr?: unknown }).stderr ?? error) };
-  }
-}
+import { verifyWithGnupg } from "../helpers/gnupg.js";
 
 describe("sandbox: pull requests, reviews, merges", () => {
   let t: TestSandbox;
@@ -161,7 +134,7 @@ describe("sandbox: pull requests, reviews, merges", () => {
     const raw = (await t.git(dir, ["cat-file", "commit", merged.data.sha])).stdout;
     expect(raw.match(/^parent /gm)).toHaveLength(2);
     expect(raw).toMatch(/^committer GitHub <noreply@github\.com> /m);
-    expect(verifyWithGnupg(t, dir, merged.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
+    expect(verifyWithGnupg(t.root, dir, merged.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
     const detail = await alice.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
       owner: "acme",
       repo: "deploy",
@@ -196,7 +169,7 @@ describe("sandbox: pull requests, reviews, merges", () => {
     expect((await t.git(squash.dir, ["rev-parse", `${sq.data.sha}^{tree}`])).stdout).toBe(
       (await t.git(squash.dir, ["rev-parse", `${squash.sha}^{tree}`])).stdout,
     );
-    expect(verifyWithGnupg(t, squash.dir, sq.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
+    expect(verifyWithGnupg(t.root, squash.dir, sq.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
 
     const rebase = await openPr("feature-rebase", { "app/r.yaml": "r: 1\n" });
     await t.commit(rebase.dir, { "app/r2.yaml": "r: 2\n" }, "second", { name: "Bob", email: bob.email });

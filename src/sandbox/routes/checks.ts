@@ -97,11 +97,11 @@ export function checkRunJson(
   };
 }
 
-export function suiteJson(
+export async function suiteJson(
   core: SandboxCore,
   repo: RepoRecord,
   suite: CheckSuiteRecord,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const runs = Object.values(core.state.checkRuns).filter((r) => r.check_suite_id === suite.id);
   const completed = runs.every((r) => r.status === "completed");
   const rank = [
@@ -124,6 +124,7 @@ export function suiteJson(
     node_id: nodeId("CheckSuite", suite.id),
     head_branch: suite.head_branch,
     head_sha: suite.head_sha,
+    head_commit: await simpleCommitJson(core, repo, suite.head_sha),
     status: runs.length === 0 ? "queued" : completed ? "completed" : "in_progress",
     conclusion,
     url: `${core.apiUrl}/repos/${repo.owner}/${repo.name}/check-suites/${suite.id}`,
@@ -311,7 +312,9 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
       ...page,
       body: {
         total_count: suites.length,
-        check_suites: (page.body as CheckSuiteRecord[]).map((s) => suiteJson(core, repo, s)),
+        check_suites: await Promise.all(
+          (page.body as CheckSuiteRecord[]).map((s) => suiteJson(core, repo, s)),
+        ),
       },
     };
   });
@@ -324,21 +327,18 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
       "check_suite",
       {
         action: "rerequested",
-        check_suite: {
-          ...suiteJson(core, repo, suite),
-          head_commit: await simpleCommitJson(core, repo, suite.head_sha),
-        },
+        check_suite: await suiteJson(core, repo, suite),
       },
       { repo, sender: core.actingUser(req.actor) },
     );
     return created({});
   });
 
-  router.on("GET", "/repos/{owner}/{repo}/check-suites/{check_suite_id}", (req) => {
+  router.on("GET", "/repos/{owner}/{repo}/check-suites/{check_suite_id}", async (req) => {
     const repo = core.requireRepo(req);
     const suite = core.state.checkSuites[String(req.params.check_suite_id)];
     if (suite === undefined || suite.repo !== `${repo.owner}/${repo.name}`) throw notFound();
-    return ok(suiteJson(core, repo, suite));
+    return ok(await suiteJson(core, repo, suite));
   });
 
   // ---- commit statuses ---------------------------------------------------------------------------------

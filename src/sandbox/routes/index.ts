@@ -17,6 +17,8 @@ import { registerMergeRoutes } from "./merge.js";
 import { registerCheckRoutes } from "./checks.js";
 import { registerIssueRoutes } from "./issues.js";
 import { registerProtectionRoutes } from "./protection.js";
+import { registerLookupRoutes } from "./lookups.js";
+import { registerUpdateBranchRoutes } from "./update-branch.js";
 
 export interface RouteControl {
   setWebhookUrl(url: string | undefined): void;
@@ -41,7 +43,19 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
       used: state.used,
       resource: "core",
     };
-    return ok({ resources: { core: core_ }, rate: core_ });
+    // GitHub reports every resource; the sandbox limits only the REST API ("core"), so the others
+    // are reported with their GitHub defaults and never used up.
+    const unused = (resource: string, limit: number) => ({
+      limit,
+      remaining: limit,
+      reset: state.reset,
+      used: 0,
+      resource,
+    });
+    return ok({
+      resources: { core: core_, search: unused("search", 30), graphql: unused("graphql", 5000) },
+      rate: core_,
+    });
   });
   registerAdminRoutes(router, core);
   registerAppRoutes(router, core);
@@ -50,10 +64,12 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   registerRepoRoutes(router, core);
   registerGitDbRoutes(router, core);
   registerPullRoutes(router, core);
+  registerUpdateBranchRoutes(router, core);
   registerMergeRoutes(router, core);
   registerCheckRoutes(router, core);
   registerIssueRoutes(router, core);
   registerProtectionRoutes(router, core);
   // Last: its greedy {ref+} / {branch+} templates would swallow the more specific routes above.
   registerCommitRoutes(router, core);
+  registerLookupRoutes(router, core);
 }
