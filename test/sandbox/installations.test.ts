@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
-import { webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
+import { Ajv } from "ajv";
+import { addFormats, errorsOf, webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
 import {
   settle,
   startTestSandbox,
@@ -27,6 +28,22 @@ const schemaErrors = (hook: ReceivedWebhook): string[] => webhookErrors(hook);
 beforeAll(() => {
   webhookSchemas();
 }, 60_000);
+
+const restAjv = new Ajv({ strict: false, allErrors: true });
+addFormats(restAjv);
+
+/**
+ * ajv's errors for a REST response against GitHub's schema for the operation
+ * (test/fixtures/openapi-rest, file named after method, path and status).
+ */
+function restErrors(file: string, data: unknown): string[] {
+  let validate = restAjv.getSchema(`${file}.json`);
+  if (validate === undefined) {
+    const path = join(import.meta.dirname, "..", "fixtures", "openapi-rest", `${file}.json`);
+    validate = restAjv.compile(JSON.parse(readFileSync(path, "utf8")) as object);
+  }
+  return errorsOf(validate, data);
+}
 
 type Repo = { id: number; name: string; full_name: string; private: boolean; node_id: string };
 
@@ -155,6 +172,7 @@ describe("sandbox: installations on selected repositories", () => {
     expect(listed.data.total_count).toBe(1);
     expect(listed.data.repository_selection).toBe("selected");
     expect(listed.data.repositories.map((r) => r.full_name)).toEqual(["beta/a"]);
+    expect(restErrors("get__installation__repositories.200", listed.data)).toEqual([]);
     // GET /repos/{o}/{r}/installation answers only for covered repositories.
     expect(
       (await settle(jwt().request("GET /repos/{owner}/{repo}/installation", { owner: "beta", repo: "a" })))
@@ -408,6 +426,7 @@ describe("sandbox: narrowed installation tokens", () => {
     };
     expect(data.repository_selection).toBe("selected");
     expect(data.repositories.map((repo) => repo.full_name)).toEqual(["gamma/x"]);
+    expect(restErrors("post__app__installations__{installation_id}__access_tokens.201", data)).toEqual([]);
     const scoped = t.octokit(data.token);
     expect(
       (await settle(scoped.request("GET /repos/{owner}/{repo}", { owner: "gamma", repo: "x" }))).status,
@@ -438,6 +457,7 @@ describe("sandbox: narrowed installation tokens", () => {
     expect(r.status).toBe(201);
     const data = r.data as { token: string; permissions: Record<string, string> };
     expect(data.permissions).toEqual({ contents: "read", metadata: "read" });
+    expect(restErrors("post__app__installations__{installation_id}__access_tokens.201", data)).toEqual([]);
     const reader = t.octokit(data.token);
     const content = await settle(
       reader.request("GET /repos/{owner}/{repo}/contents/{path}", {
@@ -565,6 +585,11 @@ describe("sandbox: suspending and deleting an installation", () => {
     expect(installation.suspended_at).not.toBeNull();
     expect(installation.suspended_by?.login).toBe("pullgate[bot]");
 
+    const shown = await jwt().request("GET /app/installations/{installation_id}", {
+      installation_id: installationId,
+    });
+    expect(shown.data.suspended_by?.login).toBe("pullgate[bot]");
+    expect(restErrors("get__app__installations__{installation_id}.200", shown.data)).toEqual([]);
     const used = await settle(before.request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "r" }));
     expect(used.status).toBe(403);
     expect((used.data as { message: string }).message).toBe("This installation has been suspended");
