@@ -1,13 +1,21 @@
 import { join } from "node:path";
 import type { KeyObject } from "node:crypto";
 import type { Actor } from "./auth/actor.js";
+import { APP_PERMISSIONS, levelAtLeast, permissionForRoute } from "./auth/permissions.js";
 import { HttpError, forbidden, notFound } from "./http/errors.js";
 import type { ApiRequest } from "./http/request.js";
 import { GitRepo } from "./git/repo.js";
 import type { Instrumentation } from "./instrumentation.js";
 import type { WebFlowKey } from "./signing/webflow.js";
 import { isoNow, type StateStore } from "./state/store.js";
-import type { OrgRecord, RepoRecord, RepoRole, UserRecord } from "./state/types.js";
+import type {
+  InstallationRecord,
+  OrgRecord,
+  PermissionLevel,
+  RepoRecord,
+  RepoRole,
+  UserRecord,
+} from "./state/types.js";
 import type { WebhookQueue } from "./webhooks/queue.js";
 import { webhookShape } from "./webhooks/shape.js";
 
@@ -184,16 +192,47 @@ export class SandboxCore {
     return role;
   }
 
+  /** Is this repository one of the installation's (all of its account's, or the selected ones)? */
+  installationCovers(installation: InstallationRecord, repo: RepoRecord): boolean {
+    if (installation.account.toLowerCase() !== repo.owner.toLowerCase()) return false;
+    if ((installation.repository_selection ?? "all") === "all") return true;
+    return (installation.repository_ids ?? []).includes(repo.id);
+  }
+
+  /** The installation on an account, if the app is installed there. */
+  installationFor(account: string): InstallationRecord | undefined {
+    return Object.values(this.state.installations).find(
+      (i) => i.account.toLowerCase() === account.toLowerCase(),
+    );
+  }
+
+  /** May this installation token act on the repository (installation and token scope both)? */
+  private tokenCovers(actor: Extract<Actor, { kind: "installation" }>, repo: RepoRecord): boolean {
+    if (!this.installationCovers(actor.installation, repo)) return false;
+    return actor.repositoryIds === undefined || actor.repositoryIds.includes(repo.id);
+  }
+
+  /** An installation token's permission level for one GitHub App permission (`metadata` always read). */
+  private tokenLevel(
+    actor: Extract<Actor, { kind: "installation" }>,
+    permission: string,
+  ): PermissionLevel | undefined {
+    if (permission === "metadata") return "read";
+    return (actor.permissions ?? APP_PERMISSIONS)[permission];
+  }
+
   /**
-   * An actor's role. Installations get write on every repository of their org (contents, pull
-   * requests, checks, statuses, issues); administration endpoints check `canAdminister`.
+   * An actor's role. Installation tokens act only on the installation's repositories (narrowed
+   * further by the token's own repositories), where their level is that of the given GitHub App
+   * permission (default `contents`, which is what git and most writes need): write → "write",
+   * anything else → "read" (metadata). Elsewhere they see public repositories only, read-only.
    */
-  role(actor: Actor | null, repo: RepoRecord): RepoRole | "none" {
+  role(actor: Actor | null, repo: RepoRecord, permission = "contents"): RepoRole | "none" {
     if (actor === null) return repo.private ? "none" : "read";
     if (actor.kind === "user") return this.userRole(actor.user, repo);
     if (actor.kind === "installation") {
-      if (actor.installation.account.toLowerCase() === repo.owner.toLowerCase()) return "write";
-      return repo.private ? "none" : "read";
+      if (!this.tokenCovers(actor, repo)) return repo.private ? "none" : "read";
+      return this.tokenLevel(actor, permission) === "write" ? "write" : "read";
     }
     return "none";
   }
@@ -202,24 +241,39 @@ export class SandboxCore {
   canAdminister(actor: Actor | null, repo: RepoRecord): boolean {
     if (actor === null) return false;
     if (actor.kind === "installation")
-      return actor.installation.account.toLowerCase() === repo.owner.toLowerCase();
+      return this.tokenCovers(actor, repo) && this.tokenLevel(actor, "administration") === "write";
     return this.role(actor, repo) === "admin";
   }
 
   /**
    * The repository named by `{owner}/{repo}`, readable by the actor (GitHub answers 404 when it
-   * is not, so private repositories do not leak), with at least `min` if given (403).
+   * is not, so private repositories do not leak), with at least `min` if given (403). For an
+   * installation token on one of its repositories, the level checked is that of the GitHub App
+   * permission the endpoint needs (`permissionForRoute`): a token narrowed to `checks: write`
+   * may create check runs and nothing else.
    */
   requireRepo(req: ApiRequest, min?: RepoRole | "administer"): RepoRecord {
     const repo = this.repo(req.params.owner ?? "", req.params.repo ?? "");
     if (repo === undefined) throw notFound();
-    const role = this.role(req.actor, repo);
+    const actor = req.actor;
+    if (actor?.kind === "installation" && this.tokenCovers(actor, repo)) {
+      const permission = min === "administer" ? "administration" : permissionForRoute(req.method, req.route);
+      const needed: PermissionLevel = min === undefined || min === "read" ? "read" : "write";
+      if (!levelAtLeast(this.tokenLevel(actor, permission), needed))
+        throw forbidden("Resource not accessible by integration");
+      return repo;
+    }
+    const role = this.role(actor, repo);
     if (!roleAtLeast(role, "read")) throw notFound();
+    // A public repository the installation does not cover: readable, but the app may not act on it
+    // (even where any reader may, e.g. opening an issue).
+    if (actor?.kind === "installation" && req.method !== "GET" && req.method !== "HEAD")
+      throw forbidden("Resource not accessible by integration");
     if (min === "administer") {
-      if (!this.canAdminister(req.actor, repo))
-        throw forbidden(this.denial(req.actor, "admin rights to Repository."));
+      if (!this.canAdminister(actor, repo))
+        throw forbidden(this.denial(actor, "admin rights to Repository."));
     } else if (min !== undefined && !roleAtLeast(role, min)) {
-      throw forbidden(this.denial(req.actor, min === "read" ? "read access" : "push access to repository"));
+      throw forbidden(this.denial(actor, min === "read" ? "read access" : "push access to repository"));
     }
     return repo;
   }
@@ -432,9 +486,14 @@ export class SandboxCore {
     const org = orgLogin === undefined ? undefined : this.org(orgLogin);
     if (org !== undefined) full.organization = this.orgJson(org);
     full.sender = this.userJson(context.sender.login);
-    const installation = Object.values(this.state.installations).find(
-      (i) => orgLogin !== undefined && i.account.toLowerCase() === orgLogin.toLowerCase(),
-    );
+    const installation = orgLogin === undefined ? undefined : this.installationFor(orgLogin);
+    // Installation lifecycle events always reach the app; anything else only for an active
+    // installation and, when about a repository, one the installation covers.
+    const lifecycle = event === "installation" || event === "installation_repositories";
+    if (installation !== undefined && !lifecycle) {
+      if (installation.suspended_at !== null) return;
+      if (context.repo !== undefined && !this.installationCovers(installation, context.repo)) return;
+    }
     if (installation !== undefined && full.installation === undefined) {
       full.installation = { id: installation.id, node_id: nodeId("Installation", installation.id) };
     }

@@ -49,6 +49,13 @@ export interface TestSandbox {
   createUser(login: string, email?: string): Promise<TestUser>;
   createOrg(login: string, owner: string): Promise<{ installationId: number }>;
   createRepo(org: string, name: string, options?: { autoInit?: boolean; private?: boolean }): Promise<void>;
+  /** An org the app is NOT installed on (`install_app: false`), to install it later. */
+  createOrgWithoutApp(login: string, owner: string): Promise<void>;
+  /**
+   * Installs the app on an org (sandbox-only `POST /sandbox/installations`): on the named
+   * repositories ("selected"), or on all of them when none are named. Returns the installation id.
+   */
+  installApp(org: string, repositories?: string[]): Promise<number>;
   installationToken(org: string): Promise<string>;
   installationOctokit(org: string): Promise<Octokit>;
   /** An RS256 app JWT (claims overridable, to test refusals). */
@@ -185,6 +192,18 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
         auto_init: opts.autoInit ?? true,
         private: opts.private ?? false,
       });
+    },
+    async createOrgWithoutApp(login, owner) {
+      await admin.request("POST /admin/organizations", { login, admin: owner, install_app: false });
+    },
+    async installApp(org, repositories) {
+      const { data } = await admin.request("POST /sandbox/installations", {
+        account: org,
+        ...(repositories === undefined
+          ? { repository_selection: "all" }
+          : { repository_selection: "selected", repositories }),
+      });
+      return (data as { id: number }).id;
     },
     async installationToken(org) {
       const installation = Object.values(sandbox.state.installations).find((i) => i.account === org);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { SandboxCore } from "../core.js";
-import { badCredentials } from "../http/errors.js";
+import { HttpError, badCredentials } from "../http/errors.js";
 import type { Actor } from "./actor.js";
 import { looksLikeJwt, verifyAppJwt } from "./jwt.js";
 
@@ -12,6 +12,13 @@ export function newToken(prefix: "ghp" | "ghs" | "gho"): string {
   let body = "";
   for (const b of bytes) body += ALPHABET[b % ALPHABET.length];
   return `${prefix}_${body}`;
+}
+
+/** GitHub's answer to anything done with a suspended installation (minting tokens, using them). */
+export function installationSuspended(): HttpError {
+  return new HttpError(403, "This installation has been suspended", {
+    documentationUrl: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app",
+  });
 }
 
 /** The credential in an Authorization header: `token X`, `Bearer X` or Basic with a token password. */
@@ -49,8 +56,17 @@ export function resolveActor(
   if (record.kind === "installation") {
     if (record.expiresAt <= nowMs) throw badCredentials();
     const installation = core.state.installations[String(record.installationId)];
-    if (installation === undefined || installation.suspended_at !== null) throw badCredentials();
-    return { kind: "installation", installation, bot: core.appBot() };
+    // A deleted installation's tokens are revoked with it (GitHub: 401 Bad credentials).
+    if (installation === undefined) throw badCredentials();
+    // A suspended one's still authenticate but every request is refused, in GitHub's words.
+    if (installation.suspended_at !== null) throw installationSuspended();
+    return {
+      kind: "installation",
+      installation,
+      bot: core.appBot(),
+      ...(record.repositoryIds !== undefined ? { repositoryIds: record.repositoryIds } : {}),
+      ...(record.permissions !== undefined ? { permissions: record.permissions } : {}),
+    };
   }
   const user = core.user(record.login);
   if (user === undefined) throw badCredentials();

@@ -110,7 +110,9 @@ export function registerAdminRoutes(router: Router, core: SandboxCore): void {
       default_repository_permission: "read",
     };
     core.state.orgs[login] = org;
-    installApp(core, login, admin.login);
+    // Sandbox extension: `install_app: false` leaves the org without the app, so a test can
+    // install it later (e.g. on selected repositories, POST /sandbox/installations).
+    if (req.body.optBool("install_app") !== false) installApp(core, login, admin.login);
     return created(core.orgJson(org));
   });
 

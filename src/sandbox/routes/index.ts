@@ -6,6 +6,7 @@ import { ok } from "../http/request.js";
 import { credentialFromHeader } from "../auth/tokens.js";
 import { registerAdminRoutes } from "./admin.js";
 import { registerAppRoutes } from "./app.js";
+import { registerInstallationRoutes } from "./installations.js";
 import { registerOrgRoutes } from "./orgs.js";
 import { registerRepoRoutes } from "./repos.js";
 import { registerSandboxRoutes } from "./sandbox.js";
@@ -59,6 +60,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   });
   registerAdminRoutes(router, core);
   registerAppRoutes(router, core);
+  registerInstallationRoutes(router, core);
   registerOrgRoutes(router, core);
   registerRepoRoutes(router, core);
   registerGitDbRoutes(router, core);

@@ -74,6 +74,40 @@ export function teamJson(core: SandboxCore, team: TeamRecord): Record<string, un
     members_url: `${url}/members{/member}`,
     repositories_url: `${url}/repos`,
     parent: null,
+    type: "organization",
+    organization_id: core.org(team.org)?.id ?? 0,
+  };
+}
+
+/** The org's full profile (`GET /orgs/{org}`, and a full team's `organization`). */
+function orgProfileJson(core: SandboxCore, org: OrgRecord): Record<string, unknown> {
+  return {
+    ...core.orgJson(org),
+    name: org.login,
+    html_url: `${core.origin}/${org.login}`,
+    has_organization_projects: false,
+    has_repository_projects: false,
+    public_repos: Object.values(core.state.repos).filter((r) => r.owner === org.login && !r.private).length,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    type: "Organization",
+    created_at: org.created_at,
+    updated_at: org.created_at,
+    archived_at: null,
+    default_repository_permission: org.default_repository_permission,
+  };
+}
+
+/** A team with its counts, dates and organization (`GET /orgs/{org}/teams/{slug}`, `POST /orgs/{org}/teams`). */
+function fullTeamJson(core: SandboxCore, org: OrgRecord, team: TeamRecord): Record<string, unknown> {
+  return {
+    ...teamJson(core, team),
+    members_count: Object.keys(team.members).length,
+    repos_count: Object.keys(team.repos).length,
+    created_at: team.created_at,
+    updated_at: team.created_at,
+    organization: orgProfileJson(core, org),
   };
 }
 
@@ -173,14 +207,7 @@ function emitOrgMembership(
 export function registerOrgRoutes(router: Router, core: SandboxCore): void {
   router.on("GET", "/orgs/{org}", (req) => {
     const org = requireOrg(core, req);
-    return ok({
-      ...core.orgJson(org),
-      name: org.login,
-      type: "Organization",
-      created_at: org.created_at,
-      updated_at: org.created_at,
-      default_repository_permission: org.default_repository_permission,
-    });
+    return ok(orgProfileJson(core, org));
   });
 
   router.on("PATCH", "/orgs/{org}", (req) => {
@@ -188,7 +215,7 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     requireOrgAdmin(core, req, org);
     const perm = req.body.oneOf("default_repository_permission", ["read", "write", "admin", "none"] as const);
     if (perm !== undefined) org.default_repository_permission = perm;
-    return ok({ ...core.orgJson(org), default_repository_permission: org.default_repository_permission });
+    return ok(orgProfileJson(core, org));
   });
 
   router.on("GET", "/orgs/{org}/members", (req) => {
@@ -268,12 +295,7 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const role = PERMISSION_TO_ROLE[req.body.optString("permission") ?? "pull"] ?? "read";
     for (const full of req.body.optStringArray("repo_names") ?? []) team.repos[full] = role;
     core.state.teams[`${org.login}/${slug}`] = team;
-    return created({
-      ...teamJson(core, team),
-      members_count: Object.keys(team.members).length,
-      repos_count: Object.keys(team.repos).length,
-      organization: core.orgJson(org),
-    });
+    return created(fullTeamJson(core, org, team));
   });
 
   router.on("GET", "/orgs/{org}/teams", (req) => {
@@ -291,12 +313,7 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     const org = requireOrg(core, req);
     requireOrgReader(core, req, org);
     const team = requireTeam(core, req, org);
-    return ok({
-      ...teamJson(core, team),
-      members_count: Object.keys(team.members).length,
-      repos_count: Object.keys(team.repos).length,
-      organization: core.orgJson(org),
-    });
+    return ok(fullTeamJson(core, org, team));
   });
 
   router.on("PUT", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (req) => {

@@ -64,12 +64,35 @@ export interface InstallationRecord {
   account: string;
   created_at: string;
   suspended_at: string | null;
+  /**
+   * "all": every repository of the account, present and future; "selected": only
+   * `repository_ids`. Absent in states written before selections existed, which means "all".
+   */
+  repository_selection?: "all" | "selected";
+  /** The selected repositories' ids (only meaningful when `repository_selection` is "selected"). */
+  repository_ids?: number[];
+  /** Login of who suspended it (null or absent when not suspended). */
+  suspended_by?: string | null;
+  /** Absent in older states: `created_at` stands in. */
+  updated_at?: string;
 }
+
+/** A GitHub App permission level (`metadata: read` is implied for every token). */
+export type PermissionLevel = "read" | "write";
 
 export type TokenRecord =
   | { kind: "admin"; token: string; login: string }
   | { kind: "user"; token: string; login: string; id: number; created_at: string; note: string | null }
-  | { kind: "installation"; token: string; installationId: number; expiresAt: number };
+  | {
+      kind: "installation";
+      token: string;
+      installationId: number;
+      expiresAt: number;
+      /** Narrowed at creation (`repositories` / `repository_ids`): only these of the installation's. */
+      repositoryIds?: number[];
+      /** Narrowed at creation (`permissions`): at most the installation's. */
+      permissions?: Record<string, PermissionLevel>;
+    };
 
 export interface IssueRecord {
   id: number;
