@@ -161,7 +161,13 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
           recordsEnabled: options.signer !== null,
         },
         context.octokit,
-        { repo: context.repo(), headSha: group.head_sha, headRef: group.head_ref, baseRef: group.base_ref },
+        {
+          repo: context.repo(),
+          headSha: group.head_sha,
+          headRef: group.head_ref,
+          baseRef: group.base_ref,
+          headTree: group.head_commit?.tree_id ?? null,
+        },
       );
     });
 

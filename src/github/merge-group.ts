@@ -16,6 +16,8 @@ export interface MergeGroupTarget {
   headRef: string;
   /** `refs/heads/<base>`. */
   baseRef: string;
+  /** The group commit's tree, as the webhook's `head_commit.tree_id` gives it (else read from the API). */
+  headTree?: string | null;
 }
 
 const QUEUE_PREFIX = "refs/heads/gh-readonly-queue/";
@@ -64,6 +66,7 @@ async function checkPull(
   deps: MergeGroupDeps,
   gh: GitHub,
   group: MergeGroupTarget,
+  groupTree: string,
   number: number,
 ): Promise<PullOutcome> {
   const base = group.baseRef.replace(/^refs\/heads\//, "");
@@ -101,6 +104,16 @@ async function checkPull(
     d.headSha === head &&
     d.pullRequest === number &&
     d.baseRef === base;
+  if (ok && groupTree !== d.headTree)
+    // What lands is the group's commit. A record must hold exactly the approved tree (invariant 5),
+    // so a group that merged in changes the PR was not approved with (it was not up to date with
+    // what lands before it) is refused here, before it lands, rather than alerted on after.
+    return {
+      number,
+      ok: false,
+      detail: `the merge group's tree ${groupTree.slice(0, 7)} is not the tree approved on ${head.slice(0, 7)} (${(d.headTree ?? "unknown").slice(0, 7)}): the pull request is not up to date with what lands before it`,
+      fix: `Update #${number}'s branch with ${base} (after the pull requests queued ahead of it land), have it re-approved, then queue it again.`,
+    };
   return ok
     ? { number, ok, detail: `pullgate passed on ${head.slice(0, 7)}`, fix: null }
     : {
@@ -134,8 +147,9 @@ function render(group: MergeGroupTarget, outcomes: PullOutcome[]): CheckOutput {
 }
 
 /**
- * Gates a merge-queue group: every PR it names must pass pullgate on its current head, and that
- * head must be inside the group's commit. The check is reported on the group's head SHA, which is
+ * Gates a merge-queue group: every PR it names must pass pullgate on its current head, that head
+ * must be inside the group's commit, and the group's tree must be the tree pullgate approved (what
+ * lands is what was reviewed, so the landing can get a record). The check is reported on the group's head SHA, which is
  * what a required "pullgate" check in the merge queue waits for. Any error or timeout fails closed.
  */
 export async function gateMergeGroup(
@@ -153,8 +167,13 @@ export async function gateMergeGroup(
           throw new FactsError(
             `cannot tell which pull requests merge group ${group.headRef} contains (expected ${QUEUE_PREFIX}<base>/pr-<number>-<sha>)`,
           );
+        // The payload's tree id saves a request; anything that is not a full object id is read instead.
+        const given = group.headTree ?? "";
+        const groupTree = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(given)
+          ? given
+          : (await gh.rest.git.getCommit({ ...group.repo, commit_sha: group.headSha })).data.tree.sha;
         const outcomes: PullOutcome[] = [];
-        for (const n of numbers) outcomes.push(await checkPull(deps, gh, group, n));
+        for (const n of numbers) outcomes.push(await checkPull(deps, gh, group, groupTree, n));
         return render(group, outcomes);
       })(),
       deps.timeoutMs,

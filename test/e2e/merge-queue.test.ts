@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintOf, readPublicKeys } from "../../src/record/index.js";
 import { ORG, REPO, startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
 import { settle } from "../helpers/sandbox.js";
+import { readable } from "../helpers/check-text.js";
 import { webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
 import {
   git,
@@ -153,6 +154,14 @@ describe("e2e: the merge queue lands approved PRs and pullgate records them", ()
   /** The record chain, oldest first (empty before the first record). */
   const records = async () => ((await recordHead(h)) === null ? [] : (await readRecords(h, clone)).reverse());
   const tree = async (sha: string) => (await git(h, clone, ["rev-parse", `${sha}^{tree}`])).trim();
+  /** A commit's tree and parents from the API (for commits the local clone has not fetched). */
+  const commitOf = async (sha: string) =>
+    (
+      await h.people.olivia.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        ...repoParams,
+        commit_sha: sha,
+      })
+    ).data;
 
   function expectRecord(record: RecordView | undefined, sequence: number, source: string, pr: number) {
     expect(record?.trailers).toMatchObject({
@@ -268,7 +277,7 @@ describe("e2e: the merge queue lands approved PRs and pullgate records them", ()
     expect(await alertIssues()).toEqual([]);
   });
 
-  it("two independent PRs queued back to back: the first is recorded; the second lands a tree nobody approved, so no record and an alert says why", async () => {
+  it("two independent PRs queued back to back: the first lands with a record; the second's group holds a tree nobody approved, so pullgate fails it and the queue drops it before it lands", async () => {
     const { alice, bob } = h.people;
     const one = await openApprovedPull(h, alice, bob, "mq-indep-1", [{ "clusters/prod/a.yaml": "a: 1\n" }]);
     const two = await openApprovedPull(h, alice, bob, "mq-indep-2", [{ "clusters/prod/b.yaml": "b: 1\n" }]);
@@ -277,22 +286,50 @@ describe("e2e: the merge queue lands approved PRs and pullgate records them", ()
     await enqueue(alice, one.number);
     await enqueue(alice, two.number);
     const g1 = await groupOf(one.number);
-    const g2 = await groupOf(two.number);
-    // pullgate gates each PR of a group on its own approved head: both groups pass.
-    expect((await h.check(g2.head_sha))?.conclusion).toBe("success");
+    // g2 = main + #one + #two: its tree is not #two's approved head tree (that lacks #one's file).
+    // The queue has already dropped #two by now (see below): its group is read from the webhook.
+    const groups = deliveries()
+      .filter((d) => d.event === "merge_group" && d.action === "checks_requested")
+      .map((d) => d.payload.merge_group as { head_sha: string; head_ref: string });
+    const g2Head = groups.findLast((g) => g.head_ref.includes(`/pr-${two.number}-`))?.head_sha ?? "";
+    const g2Commit = await commitOf(g2Head);
+    expect(g2Commit.parents.map((p) => p.sha)).toEqual([g1.head_sha, two.headSha]);
+    expect(g2Commit.tree.sha).not.toBe((await commitOf(two.headSha)).tree.sha);
+    const blocked = await h.check(g2Head);
+    expect(blocked?.conclusion).toBe("failure");
+    expect(blocked?.title).toBe(`Merge group blocked: #${two.number} not approved`);
+    expect(readable(blocked)).toContain("is not the tree approved on");
+    expect(readable(blocked)).toContain(`Update #${two.number}'s branch with main`);
+    // A failing required check drops #two from the queue; #one lands alone, with its record.
+    expect((await queue()).map((e) => e.pull_number)).toEqual([one.number]);
     await ci(g1.head_sha);
-    await ci(g2.head_sha);
-    expect(await h.world.branchHead("main")).toBe(g2.head_sha);
-    expect((await pull(two.number)).merged).toBe(true);
-
-    const chain = await records();
+    expect(await queue()).toEqual([]);
+    expect(await h.world.branchHead("main")).toBe(g1.head_sha);
+    expect((await pull(two.number)).merged).toBe(false);
+    let chain = await records();
     expect(chain).toHaveLength(4);
     expectRecord(chain[3], 4, g1.head_sha, one.number);
-    // g2 = main + #one + #two: its tree is not #two's approved head tree (that lacks #one's file).
-    expect(await tree(g2.head_sha)).not.toBe(await tree(two.headSha));
-    const [issue] = await alertIssues();
-    expect(issue?.body).toContain(g2.head_sha);
-    expect(issue?.body).toContain("differs from the approved head's tree");
+    expect(await alertIssues()).toEqual([]);
+
+    // The fix the check names: bring #two up to date (re-made on main, signed), re-approve, re-queue.
+    expect((await h.t.git(two.dir, ["fetch", "-q", "origin", "main"])).code).toBe(0);
+    expect((await h.t.git(two.dir, ["checkout", "-q", "-B", "mq-indep-2", "FETCH_HEAD"])).code).toBe(0);
+    const updated = await h.commit(two.dir, alice, { "clusters/prod/b.yaml": "b: 1\n" }, "b, on top of main");
+    expect((await h.t.push(two.dir, "HEAD:refs/heads/mq-indep-2", { force: true })).code).toBe(0);
+    await h.settle();
+    await h.review(bob, two.number, "APPROVE", updated);
+    expect((await h.check(updated))?.conclusion).toBe("success");
+    await ci(updated);
+    expect((await enqueue(alice, two.number)).status).toBe(201);
+    const again = await groupOf(two.number);
+    expect((await h.check(again.head_sha))?.conclusion).toBe("success");
+    await ci(again.head_sha);
+    expect(await h.world.branchHead("main")).toBe(again.head_sha);
+    chain = await records();
+    expect(chain).toHaveLength(5);
+    expectRecord(chain[4], 5, again.head_sha, two.number);
+    expect(chain[4]?.tree).toBe((await commitOf(updated)).tree.sha);
+    expect(await alertIssues()).toEqual([]);
   });
 
   it("attacks: an unapproved PR cannot enter the queue; one whose approval is withdrawn while it waits fails its group and is dequeued, with no record", async () => {
