@@ -4,6 +4,7 @@ import { Probot, ProbotOctokit, createNodeMiddleware } from "probot";
 import { pullgateApp, type AppOptions } from "./app.js";
 import type { RecordSigner } from "./github/records/publish.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithDeadline } from "./github/request-timeout.js";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -30,6 +31,8 @@ export interface ServerConfig {
    * GitHub's guidance for content-creating requests). Only for tests against the local sandbox.
    */
   throttle?: boolean;
+  /** The deadline of one GitHub request, in ms (default DEFAULT_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   app?: Partial<AppOptions>;
 }
 
@@ -45,13 +48,18 @@ export async function loadSigner(armored: string, passphrase?: string): Promise<
 }
 
 /**
- * Probot's Octokit with a different retry backoff and/or without throttling. A function default,
- * because Probot passes its own `throttle` object in every instance's options and a plain object
- * default would be overwritten by it.
+ * Probot's Octokit with a deadline on every request, and optionally a different retry backoff
+ * and/or no throttling. A function default, because Probot passes its own `throttle` object in
+ * every instance's options and a plain object default would be overwritten by it.
  */
-function tunedOctokit(retryBaseMs: number | undefined, throttle: boolean): typeof ProbotOctokit {
+function tunedOctokit(
+  retryBaseMs: number | undefined,
+  throttle: boolean,
+  requestTimeoutMs: number,
+): typeof ProbotOctokit {
   return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
     ...instance,
+    request: { ...(instance.request as object | undefined), fetch: fetchWithDeadline(requestTimeoutMs) },
     ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}),
     ...(throttle ? {} : { throttle: { ...(instance.throttle as object | undefined), enabled: false } }),
   }));
@@ -81,9 +89,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ...(config.redisUrl ? { redisConfig: config.redisUrl } : {}),
     logLevel: config.logLevel ?? "info",
-    ...(config.retryBaseMs !== undefined || config.throttle === false
-      ? { Octokit: tunedOctokit(config.retryBaseMs, config.throttle ?? true) }
-      : {}),
+    Octokit: tunedOctokit(
+      config.retryBaseMs,
+      config.throttle ?? true,
+      config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    ),
   });
   const middleware = await createNodeMiddleware(
     pullgateApp({ signer, ...config.app, appId: config.appId, metrics }),

@@ -82,6 +82,8 @@ export interface WorldOptions {
   logLevel?: ServerConfig["logLevel"];
   /** Base of Octokit's retry backoff in ms (see ServerConfig.retryBaseMs). */
   retryBaseMs?: number;
+  /** The deadline of one GitHub request in ms (see ServerConfig.requestTimeoutMs). */
+  requestTimeoutMs?: number;
 }
 
 export interface World {
@@ -183,6 +185,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       // The sandbox has no secondary rate limit to respect: no 1 s spacing between writes.
       throttle: false,
       ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.signingKey === false ? {} : { signingKey: record.privateKey }),
       app: { pullLookupRetryDelaysMs: [50, 100, 200], evaluationTimeoutMs: 30_000, ...options.app },
     });

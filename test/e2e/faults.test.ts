@@ -255,3 +255,51 @@ describe("e2e: webhook deliveries", () => {
     expect(readable(check)).toContain("@acme/sre");
   });
 });
+
+describe("e2e: a GitHub request that never answers has a deadline", () => {
+  const COMPLETE_CHECK_ROUTE = "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}";
+  let h: AppHarness;
+  beforeAll(async () => {
+    // The evaluation deadline stays long (30 s): what ends a hung write here is the request's own.
+    h = await startAppHarness({ requestTimeoutMs: 300 });
+  });
+  afterEach(() => {
+    h.t.sandbox.instrumentation.clearFaults();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("13a. the check-completing write hangs once: it is abandoned at its deadline, retried, and the check completes", async () => {
+    const { alice, olivia } = h.people;
+    const pr = await h.openPull(alice, "hung-write-once", { "clusters/dev/app.yaml": "replicas: 26\n" });
+    h.t.sandbox.instrumentation.setFault(COMPLETE_CHECK_ROUTE, { timeout: true, times: 1 });
+    await h.review(olivia, pr.number, "APPROVE");
+    const check = await h.check(pr.headSha);
+    expect(check?.status).toBe("completed");
+    expect(check?.conclusion).toBe("success");
+    expect(h.t.sandbox.instrumentation.listFaults()).toEqual({}); // the hang was really served
+  });
+
+  it("13b. it hangs every time: the handler gives up instead of hanging, nothing passes, and a re-run completes the check", async () => {
+    const { alice, olivia } = h.people;
+    const pr = await h.openPull(alice, "hung-write-always", { "clusters/dev/app.yaml": "replicas: 27\n" });
+    await h.settle();
+    h.t.sandbox.instrumentation.setFault(COMPLETE_CHECK_ROUTE, { timeout: true });
+    await h.review(olivia, pr.number, "APPROVE");
+    await h.settle(); // returns: the handler did not hang on the write
+    const review = h.t.sandbox.webhooks
+      .deliveries()
+      .filter((d) => d.event === "pull_request_review")
+      .at(-1);
+    expect(review?.status_code).not.toBeNull(); // the app answered the delivery
+    const stuck = await h.check(pr.headSha);
+    expect(stuck?.conclusion).not.toBe("success");
+
+    h.t.sandbox.instrumentation.clearFaults();
+    await h.rerequest(pr.headSha);
+    const check = await h.check(pr.headSha);
+    expect(check?.status).toBe("completed");
+    expect(check?.conclusion).toBe("success");
+  });
+});

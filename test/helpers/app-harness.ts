@@ -83,6 +83,8 @@ export interface AppHarnessOptions {
   evaluationTimeoutMs?: number;
   /** Base of Octokit's retry backoff in ms (GitHub default 1,000 = waits of 1, 4, 9 s); default 20 here. */
   retryBaseMs?: number;
+  /** The deadline of one GitHub request in ms (default 30 s); fault tests shrink it. */
+  requestTimeoutMs?: number;
 }
 
 export async function startAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {

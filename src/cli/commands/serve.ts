@@ -39,6 +39,13 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
     : env.PULLGATE_SIGNING_KEY_FILE
       ? readSecretFile(env.PULLGATE_SIGNING_KEY_FILE, "PULLGATE_SIGNING_KEY_FILE")
       : undefined;
+  const requestTimeoutMs = env.PULLGATE_REQUEST_TIMEOUT_MS
+    ? Number(env.PULLGATE_REQUEST_TIMEOUT_MS)
+    : undefined;
+  if (requestTimeoutMs !== undefined && !(Number.isInteger(requestTimeoutMs) && requestTimeoutMs > 0))
+    throw new UsageError(
+      `PULLGATE_REQUEST_TIMEOUT_MS ${env.PULLGATE_REQUEST_TIMEOUT_MS} is not a positive number of milliseconds`,
+    );
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`PORT ${env.PORT} is not a port number`);
@@ -53,6 +60,7 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
     signingKey,
     signingPassphrase: env.PULLGATE_SIGNING_PASSPHRASE || undefined,
     logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
   };
 }
 
