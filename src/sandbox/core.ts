@@ -37,6 +37,17 @@ function maxRole(a: RepoRole | "none", b: RepoRole | "none"): RepoRole | "none" 
 }
 
 /** GitHub's legacy global node id, e.g. `MDQ6VXNlcjE=` for "04:User1". */
+/** GitHub's `permissions` object for a repository role (a REST caller's own, or a team's). */
+export function permissionsJson(role: RepoRole | "none"): Record<string, boolean> {
+  return {
+    admin: role === "admin",
+    maintain: roleAtLeast(role, "maintain"),
+    push: roleAtLeast(role, "write"),
+    triage: roleAtLeast(role, "triage"),
+    pull: roleAtLeast(role, "read"),
+  };
+}
+
 export function nodeId(type: string, id: number): string {
   return Buffer.from(`${String(type.length).padStart(2, "0")}:${type}${id}`).toString("base64");
 }
@@ -455,14 +466,7 @@ export class SandboxCore {
       allow_rebase_merge: repo.allow_rebase_merge,
     };
     if (actor !== undefined && actor !== null) {
-      const role = this.role(actor, repo);
-      json.permissions = {
-        admin: role === "admin",
-        maintain: roleAtLeast(role, "maintain"),
-        push: roleAtLeast(role, "write"),
-        triage: roleAtLeast(role, "triage"),
-        pull: roleAtLeast(role, "read"),
-      };
+      json.permissions = permissionsJson(this.role(actor, repo));
     }
     const org = this.org(repo.owner);
     if (org !== undefined) json.organization = this.userJson(org.login);

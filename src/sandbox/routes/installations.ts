@@ -111,6 +111,21 @@ function selectionFrom(
  * repositories the user can see, add or remove a repository of a "selected" installation), and
  * the sandbox's own way to install the app on chosen repositories (GitHub does that in its UI).
  */
+/**
+ * The installation and repository a `/user/installations/{id}/repositories/{repository_id}` call
+ * names, for a user who may change which repositories it covers: the repository must be the
+ * installation's account's, and the user an admin of it (org owners are).
+ */
+function installationRepoAsAdmin(core: SandboxCore, req: ApiRequest) {
+  const user = requireUser(req);
+  const installation = userInstallation(core, user, req.params.installation_id);
+  const repo = repoById(core, user, req.params.repository_id);
+  if (repo.owner.toLowerCase() !== installation.account.toLowerCase()) throw notFound();
+  if (core.userRole(user, repo) !== "admin")
+    throw new HttpError(403, "Must have admin rights to Repository.", { documentationUrl: DOCS });
+  return { user, installation, repo };
+}
+
 export function registerInstallationRoutes(router: Router, core: SandboxCore): void {
   router.on("GET", "/user/installations", (req) => {
     const user = requireUser(req);
@@ -145,12 +160,7 @@ export function registerInstallationRoutes(router: Router, core: SandboxCore): v
   });
 
   router.on("PUT", "/user/installations/{installation_id}/repositories/{repository_id}", (req) => {
-    const user = requireUser(req);
-    const installation = userInstallation(core, user, req.params.installation_id);
-    const repo = repoById(core, user, req.params.repository_id);
-    if (repo.owner.toLowerCase() !== installation.account.toLowerCase()) throw notFound();
-    if (core.userRole(user, repo) !== "admin")
-      throw new HttpError(403, "Must have admin rights to Repository.", { documentationUrl: DOCS });
+    const { user, installation, repo } = installationRepoAsAdmin(core, req);
     // Already covered (an "all" installation covers every repository): nothing changes, no event.
     if (core.installationCovers(installation, repo)) return noContent();
     changeInstallation(
@@ -163,12 +173,7 @@ export function registerInstallationRoutes(router: Router, core: SandboxCore): v
   });
 
   router.on("DELETE", "/user/installations/{installation_id}/repositories/{repository_id}", (req) => {
-    const user = requireUser(req);
-    const installation = userInstallation(core, user, req.params.installation_id);
-    const repo = repoById(core, user, req.params.repository_id);
-    if (repo.owner.toLowerCase() !== installation.account.toLowerCase()) throw notFound();
-    if (core.userRole(user, repo) !== "admin")
-      throw new HttpError(403, "Must have admin rights to Repository.", { documentationUrl: DOCS });
+    const { user, installation, repo } = installationRepoAsAdmin(core, req);
     // GitHub's documented 422s: an "all" installation has no list to remove from, and an
     // installation may not be left with no repository at all (uninstall it instead).
     if ((installation.repository_selection ?? "all") === "all")

@@ -1,5 +1,5 @@
 import type { SandboxCore } from "../core.js";
-import { nodeId, roleAtLeast } from "../core.js";
+import { nodeId, permissionsJson } from "../core.js";
 import { HttpError, notFound, validationFailed } from "../http/errors.js";
 import { created, noContent, ok, type ApiRequest } from "../http/request.js";
 import { paginate } from "../http/pagination.js";
@@ -134,17 +134,6 @@ function membershipJson(
   };
 }
 
-/** A team's repository permissions object, as GitHub puts it on a team event's `repository`. */
-function teamRepoPermissions(role: RepoRole): Record<string, boolean> {
-  return {
-    admin: role === "admin",
-    maintain: roleAtLeast(role, "maintain"),
-    push: roleAtLeast(role, "write"),
-    triage: roleAtLeast(role, "triage"),
-    pull: roleAtLeast(role, "read"),
-  };
-}
-
 /**
  * The `team` webhook (added_to_repository, removed_from_repository, edited): the team, and the
  * repository with the permissions the team now has on it (GitHub's shape; none once removed).
@@ -166,7 +155,7 @@ function emitTeamRepoEvent(
       team: teamJson(core, team),
       repository: {
         ...core.repoJson(repo),
-        ...(role === undefined ? {} : { permissions: teamRepoPermissions(role) }),
+        ...(role === undefined ? {} : { permissions: permissionsJson(role) }),
       },
     },
     { org: team.org, sender: core.actingUser(req.actor) },
@@ -385,7 +374,7 @@ export function registerOrgRoutes(router: Router, core: SandboxCore): void {
     else if (before !== role)
       // GitHub's team.edited names the team's previous permissions on the repository.
       emitTeamRepoEvent(core, req, team, repo, "edited", {
-        changes: { repository: { permissions: { from: teamRepoPermissions(before) } } },
+        changes: { repository: { permissions: { from: permissionsJson(before) } } },
       });
     return noContent();
   });

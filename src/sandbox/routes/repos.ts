@@ -1,5 +1,5 @@
 import type { SandboxCore } from "../core.js";
-import { roleAtLeast } from "../core.js";
+import { permissionsJson, roleAtLeast } from "../core.js";
 import { GitRepo } from "../git/repo.js";
 import { commitPayload, signedCommitText, type GitIdent } from "../git/objects.js";
 import { HttpError, notFound, validationFailed } from "../http/errors.js";
@@ -49,16 +49,6 @@ function legacyPermission(role: RepoRole | "none"): "admin" | "write" | "read" |
   if (role === "maintain" || role === "write") return "write";
   if (role === "triage" || role === "read") return "read";
   return "none";
-}
-
-function permissionsObject(role: RepoRole | "none") {
-  return {
-    admin: role === "admin",
-    maintain: roleAtLeast(role, "maintain"),
-    push: roleAtLeast(role, "write"),
-    triage: roleAtLeast(role, "triage"),
-    pull: roleAtLeast(role, "read"),
-  };
 }
 
 export function registerRepoRoutes(router: Router, core: SandboxCore): void {
@@ -225,7 +215,7 @@ export function registerRepoRoutes(router: Router, core: SandboxCore): void {
       role_name: role === "none" ? "none" : ROLE_NAMES[role],
       user: {
         ...core.userJson(user.login),
-        permissions: permissionsObject(role),
+        permissions: permissionsJson(role),
         role_name: role === "none" ? "none" : ROLE_NAMES[role],
       },
     });
@@ -250,7 +240,7 @@ export function registerRepoRoutes(router: Router, core: SandboxCore): void {
         return [
           {
             ...core.userJson(l),
-            permissions: permissionsObject(role),
+            permissions: permissionsJson(role),
             role_name: role === "none" ? "none" : ROLE_NAMES[role],
           },
         ];
