@@ -186,6 +186,8 @@ export class SandboxCore {
   /** A user's role on a repository, from every source GitHub combines (highest wins). */
   userRole(user: UserRecord, repo: RepoRecord): RepoRole | "none" {
     if (user.site_admin) return "admin";
+    // A user-owned repository (a fork): its owner administers it.
+    if (repo.owner.toLowerCase() === user.login.toLowerCase()) return "admin";
     let role: RepoRole | "none" = repo.private ? "none" : "read";
     const org = this.org(repo.owner);
     if (org !== undefined) {
@@ -385,7 +387,7 @@ export class SandboxCore {
       owner: this.userJson(repo.owner),
       html_url: `${this.origin}/${full}`,
       description: repo.description,
-      fork: false,
+      fork: repo.fork_parent !== undefined,
       url: api,
       // GitHub's hypermedia URLs, all of them (REST and webhook repository objects carry every one).
       archive_url: `${api}/{archive_format}{/ref}`,
@@ -443,7 +445,7 @@ export class SandboxCore {
       has_wiki: false,
       has_pages: false,
       has_discussions: false,
-      forks_count: 0,
+      forks_count: this.forkCount(full),
       network_count: 0,
       subscribers_count: 0,
       mirror_url: null,
@@ -457,7 +459,7 @@ export class SandboxCore {
       web_commit_signoff_required: false,
       topics: [],
       visibility: repo.private ? "private" : "public",
-      forks: 0,
+      forks: this.forkCount(full),
       open_issues: 0,
       watchers: 0,
       default_branch: repo.default_branch,
@@ -471,6 +473,11 @@ export class SandboxCore {
     const org = this.org(repo.owner);
     if (org !== undefined) json.organization = this.userJson(org.login);
     return json;
+  }
+
+  /** Direct forks of a repository ("owner/name"), GitHub's `forks_count`. */
+  private forkCount(full: string): number {
+    return Object.values(this.state.repos).filter((r) => r.fork_parent === full).length;
   }
 
   // ---- webhooks --------------------------------------------------------------------------------------

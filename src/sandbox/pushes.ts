@@ -6,6 +6,11 @@ import { suiteFor, suiteJson } from "./routes/checks.js";
 import { wakeQueue } from "./queue/engine.js";
 import { pushCommitJson } from "./webhooks/commits.js";
 
+function baseRepoOf(core: SandboxCore, full: string): RepoRecord | undefined {
+  const [owner = "", name = ""] = full.split("/");
+  return core.repo(owner, name);
+}
+
 /** A ref that changed: null = did not exist (before) / was deleted (after). */
 export interface RefUpdate {
   ref: string;
@@ -91,11 +96,18 @@ export async function afterRefUpdates(
         },
         { repo, sender },
       );
+      // Open PRs whose head is this branch of this repository: the repository's own PRs and, when
+      // it is a fork, PRs into other repositories of its network (synchronised in their base
+      // repository, with the pusher as sender, as GitHub does).
+      const full = `${repo.owner}/${repo.name}`;
       for (const pr of Object.values(core.state.pulls)) {
-        if (pr.repo !== `${repo.owner}/${repo.name}` || pr.head_ref !== branch || pr.merged) continue;
+        if ((pr.head_repo ?? pr.repo) !== full || pr.head_ref !== branch || pr.merged) continue;
         const issue = core.state.issues[`${pr.repo}#${pr.number}`];
         if (issue?.state !== "open" || pr.head_sha === update.after) continue;
-        await headMoved(core, repo, pr, pr.head_sha, update.after, sender);
+        const base = pr.repo === full ? repo : baseRepoOf(core, pr.repo);
+        if (base === undefined) continue;
+        await headMoved(core, base, pr, pr.head_sha, update.after, sender);
+        if (base !== repo) wakeQueue(core, base);
       }
     }
   }

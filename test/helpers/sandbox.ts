@@ -84,6 +84,16 @@ export interface TestSandbox {
     base?: string;
     title?: string;
   }): Promise<{ number: number; headSha: string; dir: string }>;
+  /**
+   * Forks `owner/repo` as `user` (into `organization` when given; `POST /repos/{o}/{r}/forks`) and
+   * returns the fork's owner and name.
+   */
+  fork(
+    user: TestUser,
+    owner: string,
+    repo: string,
+    options?: { organization?: string; name?: string; defaultBranchOnly?: boolean },
+  ): Promise<{ owner: string; name: string }>;
   close(): Promise<void>;
 }
 
@@ -298,6 +308,16 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
         base,
       });
       return { number: data.number, headSha, dir };
+    },
+    async fork(user, owner, repo, opts = {}) {
+      const { data } = await user.octokit.request("POST /repos/{owner}/{repo}/forks", {
+        owner,
+        repo,
+        ...(opts.organization === undefined ? {} : { organization: opts.organization }),
+        ...(opts.name === undefined ? {} : { name: opts.name }),
+        ...(opts.defaultBranchOnly === undefined ? {} : { default_branch_only: opts.defaultBranchOnly }),
+      });
+      return { owner: data.owner.login, name: data.name };
     },
     async close() {
       await sandbox.close();

@@ -241,11 +241,14 @@ export class GitSmartHttp {
         CONTENT_TYPE: req.headers["content-type"] ?? "",
         REMOTE_USER: actor === null ? "" : this.core.actingUser(actor).login,
         REMOTE_ADDR: req.socket.remoteAddress ?? "127.0.0.1",
-        GIT_CONFIG_COUNT: "2",
+        GIT_CONFIG_COUNT: "3",
         GIT_CONFIG_KEY_0: "core.hooksPath",
         GIT_CONFIG_VALUE_0: this.hooksDir,
         GIT_CONFIG_KEY_1: "http.receivepack",
         GIT_CONFIG_VALUE_1: "true",
+        // GitHub owns refs/pull/*: they are advertised to fetches but a push may not touch them.
+        GIT_CONFIG_KEY_2: "receive.hideRefs",
+        GIT_CONFIG_VALUE_2: "refs/pull/",
         ...extraEnv,
       });
       if (req.headers["content-length"] !== undefined) env.CONTENT_LENGTH = req.headers["content-length"];

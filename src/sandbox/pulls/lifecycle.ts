@@ -3,6 +3,7 @@ import type { IssueRecord, PullRecord, RepoRecord, UserRecord } from "../state/t
 import { checkMerge } from "../protection/enforce.js";
 import { rulesFor } from "../protection/rulesets.js";
 import { pullJson, reviewJson, type PullDetail } from "./serialize.js";
+import { syncPullHeadRef } from "./heads.js";
 
 export function pullKey(repo: RepoRecord, number: number): string {
   return `${repo.owner}/${repo.name}#${number}`;
@@ -87,8 +88,9 @@ function dismissesStale(core: SandboxCore, repo: RepoRecord, branch: string): bo
 }
 
 /**
- * The PR's head branch moved (push or API ref update): new head sha, stale approvals dismissed
- * when the base branch asks for it, `synchronize` webhook.
+ * The PR's head branch moved (push or API ref update, in the base repository or, for a fork PR,
+ * in the fork): new head sha, copied into the base repository as `refs/pull/<n>/head`, stale
+ * approvals dismissed when the base branch asks for it, `synchronize` webhook (for `repo`, the base).
  */
 export async function headMoved(
   core: SandboxCore,
@@ -100,6 +102,7 @@ export async function headMoved(
 ): Promise<void> {
   pr.head_sha = after;
   pr.last_pusher = sender.login;
+  await syncPullHeadRef(core, repo, pr);
   const issue = issueOf(core, pr);
   issue.updated_at = core.now();
   const dismissed = [];

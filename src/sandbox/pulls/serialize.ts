@@ -1,6 +1,7 @@
 import type { SandboxCore } from "../core.js";
 import { nodeId } from "../core.js";
 import type { IssueRecord, PullRecord, RepoRecord, ReviewRecord } from "../state/types.js";
+import { headRepoOf } from "./heads.js";
 
 export interface PullDetail {
   mergeable: boolean | null;
@@ -51,12 +52,12 @@ export function pullJson(
   const full = `${repo.owner}/${repo.name}`;
   const api = `${core.apiUrl}/repos/${full}`;
   const html = `${core.origin}/${full}/pull/${pr.number}`;
-  const side = (ref: string, sha: string) => ({
-    label: `${repo.owner}:${ref}`,
+  const side = (ref: string, sha: string, sideRepo: RepoRecord) => ({
+    label: `${sideRepo.owner}:${ref}`,
     ref,
     sha,
-    user: core.userJson(repo.owner),
-    repo: core.repoJson(repo),
+    user: core.userJson(sideRepo.owner),
+    repo: core.repoJson(sideRepo),
   });
   const json: Record<string, unknown> = {
     url: `${api}/pulls/${pr.number}`,
@@ -89,8 +90,9 @@ export function pullJson(
     assignees: issue.assignees.map((a) => core.userJson(a)),
     requested_reviewers: [],
     requested_teams: [],
-    head: side(pr.head_ref, pr.head_sha),
-    base: side(pr.base_ref, baseSha),
+    // A fork PR's head is the fork's branch (label `forkowner:branch`, the fork's repository).
+    head: side(pr.head_ref, pr.head_sha, headRepoOf(core, repo, pr)),
+    base: side(pr.base_ref, baseSha, repo),
     _links: {
       self: { href: `${api}/pulls/${pr.number}` },
       html: { href: html },

@@ -60,7 +60,11 @@ function pullRequestsFor(core: SandboxCore, repo: RepoRecord, sha: string): Reco
   return Object.values(core.state.pulls)
     .filter(
       (p) =>
-        p.repo === full && p.head_sha === sha && core.state.issues[`${full}#${p.number}`]?.state === "open",
+        p.repo === full &&
+        // GitHub lists only PRs whose head is in this repository: a fork PR's runs name none.
+        p.head_repo === undefined &&
+        p.head_sha === sha &&
+        core.state.issues[`${full}#${p.number}`]?.state === "open",
     )
     .map((p) => ({
       url: `${core.apiUrl}/repos/${full}/pulls/${p.number}`,

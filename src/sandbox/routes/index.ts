@@ -20,6 +20,7 @@ import { registerProtectionRoutes } from "./protection.js";
 import { registerLookupRoutes } from "./lookups.js";
 import { registerUpdateBranchRoutes } from "./update-branch.js";
 import { registerQueueRoutes } from "./queue.js";
+import { registerForkRoutes } from "./forks.js";
 
 export interface RouteControl {
   setWebhookUrl(url: string | undefined): void;
@@ -63,6 +64,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   registerInstallationRoutes(router, core);
   registerOrgRoutes(router, core);
   registerRepoRoutes(router, core);
+  registerForkRoutes(router, core);
   registerGitDbRoutes(router, core);
   registerPullRoutes(router, core);
   registerUpdateBranchRoutes(router, core);

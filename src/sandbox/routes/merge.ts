@@ -10,6 +10,7 @@ import { checkMerge } from "../protection/enforce.js";
 import { rulesFor } from "../protection/rulesets.js";
 import { commitVerification } from "../signing/known.js";
 import { emitPull, issueOf } from "../pulls/lifecycle.js";
+import { headLabel } from "../pulls/heads.js";
 import { afterRefUpdates } from "../pushes.js";
 import { githubIdent, userIdent, writeWebFlowCommit } from "./repos.js";
 import { requirePull } from "./pulls.js";
@@ -67,7 +68,8 @@ export async function makeMergeCommit(
   if (tree === null) return null;
   const author = core.user(method === "squash" ? issue.user : merger.login) ?? merger;
   if (method === "merge") {
-    const subject = title ?? `Merge pull request #${pr.number} from ${repo.owner}/${pr.head_ref}`;
+    const subject =
+      title ?? `Merge pull request #${pr.number} from ${headLabel(core, repo, pr).replace(":", "/")}`;
     const body = message ?? issue.title;
     return writeWebFlowCommit(core, git, {
       tree,

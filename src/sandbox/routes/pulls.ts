@@ -7,6 +7,8 @@ import type { Router } from "../http/router.js";
 import type { IssueRecord, PullRecord, RepoRecord, ReviewRecord } from "../state/types.js";
 import { emitPull, fullPullJson, issueOf, pullKey } from "../pulls/lifecycle.js";
 import { pullJson, reviewJson } from "../pulls/serialize.js";
+import { headRepoOf, resolveHead, syncPullHeadRef } from "../pulls/heads.js";
+import { fetchCommitInto } from "../git/fork.js";
 import { fileJson, repoCommitJson } from "./commits.js";
 import { applyTitleAndBody } from "./issues.js";
 
@@ -20,15 +22,16 @@ export function requirePull(core: SandboxCore, req: ApiRequest, repo: RepoRecord
   return pr;
 }
 
-function parseHead(repo: RepoRecord, head: string): string {
-  const colon = head.indexOf(":");
-  if (colon === -1) return head;
-  if (head.slice(0, colon).toLowerCase() !== repo.owner.toLowerCase()) return "\0"; // forks are not modelled
-  return head.slice(colon + 1);
-}
-
 async function baseShaOf(core: SandboxCore, repo: RepoRecord, pr: PullRecord): Promise<string> {
   return (await core.gitRepo(repo).refSha(`refs/heads/${pr.base_ref}`)) ?? pr.head_sha;
+}
+
+/** `GET /pulls?head=`: `owner:branch` (GitHub's form) or a bare branch (of the base repository). */
+function matchesHeadFilter(core: SandboxCore, repo: RepoRecord, pr: PullRecord, head: string): boolean {
+  const colon = head.indexOf(":");
+  const owner = colon === -1 ? repo.owner : head.slice(0, colon);
+  const ref = colon === -1 ? head : head.slice(colon + 1);
+  return pr.head_ref === ref && headRepoOf(core, repo, pr).owner.toLowerCase() === owner.toLowerCase();
 }
 
 export function registerPullRoutes(router: Router, core: SandboxCore): void {
@@ -38,9 +41,15 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
     const title = req.body.string("title");
     const headRaw = req.body.string("head");
     const base = req.body.string("base");
-    const head = parseHead(repo, headRaw);
-    const headSha = await git.refSha(`refs/heads/${head}`);
+    // `owner:branch` may name a fork of the base (GitHub's `head_repo` names it explicitly).
+    const spec = resolveHead(core, repo, headRaw, req.body.optString("head_repo"), req.actor);
+    if (spec === null) throw validationFailed({ resource: "PullRequest", field: "head", code: "invalid" });
+    const head = spec.ref;
+    const headRepo = spec.repo === repo ? undefined : `${spec.repo.owner}/${spec.repo.name}`;
+    const headSha = await core.gitRepo(spec.repo).refSha(`refs/heads/${head}`);
     if (headSha === null) throw validationFailed({ resource: "PullRequest", field: "head", code: "invalid" });
+    // The head's objects must be in the base repository before anything compares it with the base.
+    if (headRepo !== undefined) await fetchCommitInto(git.path, core.gitRepo(spec.repo).path, headSha);
     const baseSha = await git.refSha(`refs/heads/${base}`);
     if (baseSha === null) throw validationFailed({ resource: "PullRequest", field: "base", code: "invalid" });
     const full = `${repo.owner}/${repo.name}`;
@@ -48,6 +57,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
       (p) =>
         p.repo === full &&
         p.head_ref === head &&
+        p.head_repo === headRepo &&
         p.base_ref === base &&
         core.state.issues[`${full}#${p.number}`]?.state === "open",
     );
@@ -55,7 +65,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
       throw validationFailed({
         resource: "PullRequest",
         code: "custom",
-        message: `A pull request already exists for ${repo.owner}:${head}.`,
+        message: `A pull request already exists for ${spec.repo.owner}:${head}.`,
       });
     if ((await git.commitsBetween(baseSha, headSha)).length === 0)
       throw validationFailed({
@@ -99,8 +109,10 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
       maintainer_can_modify: req.body.optBool("maintainer_can_modify") ?? false,
       last_pusher: author.login,
     };
+    if (headRepo !== undefined) pr.head_repo = headRepo;
     core.state.issues[`${full}#${number}`] = issue;
     core.state.pulls[`${full}#${number}`] = pr;
+    await syncPullHeadRef(core, repo, pr);
     await emitPull(core, repo, pr, "opened", author);
     return created(await fullPullJson(core, repo, pr));
   });
@@ -115,7 +127,7 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
     const pulls = Object.values(core.state.pulls)
       .filter((p) => p.repo === full)
       .filter((p) => state === "all" || issueOf(core, p).state === state)
-      .filter((p) => head === null || parseHead(repo, head) === p.head_ref)
+      .filter((p) => head === null || matchesHeadFilter(core, repo, p, head))
       .filter((p) => base === null || p.base_ref === base)
       .sort((a, b) => (direction === "asc" ? a.number - b.number : b.number - a.number));
     const page = paginate(req, pulls);

@@ -8,6 +8,7 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { RepoRecord, RepoRole, UserRecord } from "../state/types.js";
 import { PERMISSION_TO_ROLE } from "./orgs.js";
+import { fullRepoJson } from "./forks.js";
 
 const REPO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -123,7 +124,9 @@ export function registerRepoRoutes(router: Router, core: SandboxCore): void {
     );
   });
 
-  router.on("GET", "/repos/{owner}/{repo}", (req) => ok(core.repoJson(core.requireRepo(req), req.actor)));
+  router.on("GET", "/repos/{owner}/{repo}", (req) =>
+    ok(fullRepoJson(core, core.requireRepo(req), req.actor)),
+  );
 
   router.on("PATCH", "/repos/{owner}/{repo}", async (req) => {
     const repo = core.requireRepo(req, "administer");

@@ -29,6 +29,12 @@ export function registerUpdateBranchRoutes(router: Router, core: SandboxCore): v
       const issue = issueOf(core, pr);
       if (pr.merged || issue.state !== "open")
         throw new HttpError(422, "Pull request is closed; it cannot be updated.");
+      // The sandbox writes the merge to the base repository's head branch: not modelled for forks.
+      if (pr.head_repo !== undefined)
+        throw new HttpError(
+          422,
+          "Updating the branch of a pull request from a fork is not supported by the sandbox.",
+        );
       if (expected !== undefined && expected !== pr.head_sha)
         throw new HttpError(422, "expected head sha didn't match current head ref.");
       const git = core.gitRepo(repo);

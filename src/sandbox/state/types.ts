@@ -55,6 +55,10 @@ export interface RepoRecord {
   allow_squash_merge: boolean;
   allow_rebase_merge: boolean;
   archived: boolean;
+  /** A fork: its parent's "owner/name" (absent for repositories that are not forks, and in older states). */
+  fork_parent?: string;
+  /** A fork: the root of its fork network, "owner/name" (the parent unless the parent is itself a fork). */
+  fork_source?: string;
 }
 
 export interface InstallationRecord {
@@ -126,6 +130,11 @@ export interface PullRecord {
   merged_by: string | null;
   merge_commit_sha: string | null;
   maintainer_can_modify: boolean;
+  /**
+   * The head branch's repository, "owner/name", when it is a fork of `repo` (absent: the head is
+   * in `repo` itself, as for every PR in older states).
+   */
+  head_repo?: string;
   /** Pushes to the head since creation, newest last: for require_last_push_approval. */
   last_pusher: string;
 }
