@@ -1,6 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
-import { webhookErrors } from "../helpers/webhook-schemas.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import { Octokit } from "@octokit/rest";
+import { startSandbox } from "../../src/sandbox/index.js";
+import { addFormats, errorsOf, webhookErrors } from "../helpers/webhook-schemas.js";
+
+/**
+ * Errors of a REST body against GitHub's published response schema (test/fixtures/openapi-rest).
+ * `POST /forks` 202 is `full-repository` like `GET /repos/{o}/{r}`, and `GET /forks` is an array of
+ * `minimal-repository` like `GET /orgs/{org}/repos`: those operations' fixtures are reused.
+ */
+function restErrors(fixture: string, body: unknown): string[] {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const path = join(import.meta.dirname, "..", "fixtures", "openapi-rest", `${fixture}.json`);
+  return errorsOf(ajv.compile(JSON.parse(readFileSync(path, "utf8")) as object), body);
+}
 
 const owner = "acme";
 const repo = "gitops";
@@ -554,5 +571,112 @@ describe("sandbox: forks and pull requests from forks", () => {
     );
     expect(res.status).toBe(422);
     expect((await lsRemote(owner, repo, alice.token)).has("refs/heads/stale")).toBe(false);
+  });
+
+  it("fork, fork list and fork PR responses match GitHub's OpenAPI schemas", async () => {
+    const again = await mallory.octokit.request("POST /repos/{owner}/{repo}/forks", { owner, repo });
+    expect(again.status).toBe(202);
+    expect(restErrors("get__repos__{owner}__{repo}.200", again.data)).toEqual([]);
+    const got = await mallory.octokit.request("GET /repos/{owner}/{repo}", { owner: "mallory", repo });
+    expect(restErrors("get__repos__{owner}__{repo}.200", got.data)).toEqual([]);
+    const list = await alice.octokit.request("GET /repos/{owner}/{repo}/forks", { owner, repo });
+    expect(restErrors("get__orgs__{org}__repos.200", list.data)).toEqual([]);
+    await pushToFork("fidelity", { "f.txt": "f\n" }, "fidelity");
+    const created = await openFromFork("fidelity");
+    expect(restErrors("post__repos__{owner}__{repo}__pulls.201", created.data)).toEqual([]);
+    const pr = await alice.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+      owner,
+      repo,
+      pull_number: created.data.number,
+    });
+    expect(restErrors("get__repos__{owner}__{repo}__pulls__{pull_number}.200", pr.data)).toEqual([]);
+  });
+
+  it("forks and fork PRs survive a restart (state.json); the head ref too", async () => {
+    const dir = `${t.root}/restart-forks`;
+    const first = await startSandbox({ dir });
+    const admin = new Octokit({ auth: first.adminToken, baseUrl: first.apiUrl });
+    await admin.request("POST /admin/users", { login: "olga", email: "olga@x.test" });
+    await admin.request("POST /admin/users", { login: "eve", email: "eve@x.test" });
+    await admin.request("POST /admin/organizations", { login: "org1", admin: "olga" });
+    await admin.request("POST /orgs/{org}/repos", { org: "org1", name: "r", auto_init: true });
+    const eveToken = (
+      (
+        await admin.request("POST /admin/users/{username}/authorizations", {
+          username: "eve",
+          scopes: ["repo"],
+        })
+      ).data as { token: string }
+    ).token;
+    const eve = new Octokit({ auth: eveToken, baseUrl: first.apiUrl });
+    await eve.request("POST /repos/{owner}/{repo}/forks", { owner: "org1", repo: "r" });
+    // A commit on a branch of the fork, through the git database API.
+    const main = await eve.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+      owner: "eve",
+      repo: "r",
+      ref: "heads/main",
+    });
+    const parent = main.data.object.sha;
+    const base = await eve.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+      owner: "eve",
+      repo: "r",
+      commit_sha: parent,
+    });
+    const tree = await eve.request("POST /repos/{owner}/{repo}/git/trees", {
+      owner: "eve",
+      repo: "r",
+      base_tree: base.data.tree.sha,
+      tree: [{ path: "eve.txt", mode: "100644", type: "blob", content: "eve\n" }],
+    });
+    const commit = await eve.request("POST /repos/{owner}/{repo}/git/commits", {
+      owner: "eve",
+      repo: "r",
+      message: "eve's change",
+      tree: tree.data.sha,
+      parents: [parent],
+    });
+    await eve.request("POST /repos/{owner}/{repo}/git/refs", {
+      owner: "eve",
+      repo: "r",
+      ref: "refs/heads/topic",
+      sha: commit.data.sha,
+    });
+    const pr = await eve.request("POST /repos/{owner}/{repo}/pulls", {
+      owner: "org1",
+      repo: "r",
+      title: "t",
+      head: "eve:topic",
+      base: "main",
+    });
+    await first.close();
+    const second = await startSandbox({ dir });
+    try {
+      const again = new Octokit({ auth: second.adminToken, baseUrl: second.apiUrl });
+      const fork = (await again.request("GET /repos/{owner}/{repo}", { owner: "eve", repo: "r" }))
+        .data as RepoJson;
+      expect(fork).toMatchObject({
+        fork: true,
+        parent: { full_name: "org1/r" },
+        source: { full_name: "org1/r" },
+      });
+      const reloaded = await again.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+        owner: "org1",
+        repo: "r",
+        pull_number: pr.data.number,
+      });
+      expect(reloaded.data.head).toMatchObject({
+        label: "eve:topic",
+        sha: commit.data.sha,
+        repo: { full_name: "eve/r" },
+      });
+      const ref = await again.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+        owner: "org1",
+        repo: "r",
+        ref: `pull/${pr.data.number}/head`,
+      });
+      expect(ref.data.object.sha).toBe(commit.data.sha);
+    } finally {
+      await second.close();
+    }
   });
 });
