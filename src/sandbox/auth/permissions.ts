@@ -7,6 +7,7 @@ export const APP_PERMISSIONS: Readonly<Record<string, PermissionLevel>> = {
   contents: "write",
   issues: "write",
   members: "read",
+  merge_queues: "read",
   metadata: "read",
   pull_requests: "write",
   statuses: "write",
