@@ -679,4 +679,25 @@ describe("sandbox: forks and pull requests from forks", () => {
       await second.close();
     }
   });
+
+  it("a fork into an org (by a member) is org-owned, announced to the app as repository.created (schema-valid); same owner and name is refused", async () => {
+    const same = await settle(
+      alice.octokit.request("POST /repos/{owner}/{repo}/forks", { owner, repo, organization: owner }),
+    );
+    expect(same.status).toBe(422);
+    await t.idle();
+    const before = t.webhooks.length;
+    const fork = await t.fork(alice, owner, repo, { organization: owner, name: "gitops-staging" });
+    expect(fork).toEqual({ owner, name: "gitops-staging" });
+    await t.idle();
+    const hooks = t.webhooks.slice(before);
+    expect(hooks.map((h) => `${h.event}.${h.action ?? ""}`)).toEqual(["repository.created"]);
+    const hook = hooks[0]!;
+    expect(hook.payload.repository).toMatchObject({ full_name: "acme/gitops-staging", fork: true });
+    expect(webhookErrors(hook)).toEqual([]);
+    const json = (await alice.octokit.request("GET /repos/{owner}/{repo}", { owner, repo: "gitops-staging" }))
+      .data as RepoJson;
+    expect(json.owner).toMatchObject({ login: owner, type: "Organization" });
+    expect(json.parent?.full_name).toBe("acme/gitops");
+  });
 });
