@@ -85,7 +85,9 @@ describe("scale-out: every replica handles every push at once (publish race)", (
     const results = await c.relay.release({ copies: 3 });
     await c.settle();
     expect(results).toHaveLength(pushes * 3);
-    expect(results.every((r) => r.status === 200)).toBe(true);
+    // 202 is Probot's "accepted, still processing" (a handler outlived the 9 s webhook timeout under
+    // 18 concurrent deliveries): GitHub counts it as delivered; settle() waits for the work to end.
+    expect(results.filter((r) => r.status !== 200 && r.status !== 202)).toEqual([]);
     await expectVerifiedChain(c, landings);
     const report = await verifyChain(c.world, c.root);
     // The newest landing always gets its record (agents converge on what is on main).
