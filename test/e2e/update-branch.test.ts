@@ -15,6 +15,12 @@ import { mergePull, openApprovedPull, readRecords, recordHead } from "../helpers
 
 const WEB_FLOW_KEYRING = ".github/pullgate/web-flow.asc";
 
+/** A policy that trusts GitHub's merges, with the sandbox's web-flow key seeded as a keyring. */
+const TRUSTING_WEB_FLOW = {
+  policy: gitopsPolicy({ openpgpKeyrings: [WEB_FLOW_KEYRING], trustWebFlow: true }),
+  seedFiles: (sandbox: { webFlowPublicKey: string }) => ({ [WEB_FLOW_KEYRING]: sandbox.webFlowPublicKey }),
+};
+
 async function updateBranch(h: AppHarness, number: number, expectedHead: string): Promise<string> {
   const { alice } = h.people;
   const res = await alice.octokit.request("PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch", {
@@ -45,10 +51,7 @@ describe("e2e: 'Update branch' with the web-flow key trusted", () => {
   let h: AppHarness;
 
   beforeAll(async () => {
-    h = await startAppHarness({
-      policy: gitopsPolicy({ openpgpKeyrings: [WEB_FLOW_KEYRING], trustWebFlow: true }),
-      seedFiles: (sandbox) => ({ [WEB_FLOW_KEYRING]: sandbox.webFlowPublicKey }),
-    });
+    h = await startAppHarness(TRUSTING_WEB_FLOW);
   });
   afterAll(async () => h?.close());
 
@@ -93,10 +96,7 @@ describe("e2e: 'Update branch' with the web-flow key trusted: forgeries", () => 
   let h: AppHarness;
 
   beforeAll(async () => {
-    h = await startAppHarness({
-      policy: gitopsPolicy({ openpgpKeyrings: [WEB_FLOW_KEYRING], trustWebFlow: true }),
-      seedFiles: (sandbox) => ({ [WEB_FLOW_KEYRING]: sandbox.webFlowPublicKey }),
-    });
+    h = await startAppHarness(TRUSTING_WEB_FLOW);
   });
   afterAll(async () => h?.close());
 

@@ -3,7 +3,7 @@
  * @octokit/openapi-webhooks; see the README there), compiled once, for tests that check what the
  * sandbox sends.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 
@@ -28,21 +28,37 @@ export function addFormats(ajv: Ajv): void {
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
 }
 
-let cached: Map<string, ValidateFunction> | null = null;
+let ajv: Ajv | null = null;
+const compiled = new Map<string, ValidateFunction>();
 
-/** Every fixture's validator, by `<event>.<action>`. */
+/**
+ * One fixture's validator, compiled on first use. One at a time on purpose: compiling all of them
+ * blocks the event loop for seconds, long enough for a test's keep-alive sockets to the sandbox to
+ * be reset mid-flow.
+ */
+function validatorFor(name: string): ValidateFunction | undefined {
+  const known = compiled.get(name);
+  if (known !== undefined) return known;
+  const file = join(FIXTURES, `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  if (ajv === null) {
+    ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+  }
+  const validate = ajv.compile(JSON.parse(readFileSync(file, "utf8")) as object);
+  compiled.set(name, validate);
+  return validate;
+}
+
+/** Every fixture's validator, by `<event>.<action>` (compiles them all: call it before any sockets open). */
 export function webhookSchemas(): Map<string, ValidateFunction> {
-  if (cached !== null) return cached;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  const validators = new Map<string, ValidateFunction>();
-  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".json")))
-    validators.set(
-      file.slice(0, -".json".length),
-      ajv.compile(JSON.parse(readFileSync(join(FIXTURES, file), "utf8")) as object),
-    );
-  cached = validators;
-  return validators;
+  const all = new Map<string, ValidateFunction>();
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".json"))) {
+    const name = file.slice(0, -".json".length);
+    const validate = validatorFor(name);
+    if (validate !== undefined) all.set(name, validate);
+  }
+  return all;
 }
 
 /** ajv's errors as sorted, de-duplicated `path message` lines (stable across runs). */
@@ -58,7 +74,7 @@ export function errorsOf(validate: ValidateFunction, payload: unknown): string[]
  */
 export function webhookErrors(hook: { event: string; action: string | null; payload: unknown }): string[] {
   const name = schemaName(hook);
-  const validate = webhookSchemas().get(name);
+  const validate = validatorFor(name);
   if (validate === undefined) return [`no schema for ${name} in test/fixtures/openapi-webhooks`];
   return errorsOf(validate, hook.payload);
 }

@@ -7,6 +7,7 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { RepoRecord } from "../state/types.js";
 import { networkRoot } from "../pulls/heads.js";
+import { requireFreeRepoName } from "./repos.js";
 
 const REPO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -80,13 +81,7 @@ export function registerForkRoutes(router: Router, core: SandboxCore): void {
         code: "custom",
         message: "A repository cannot be forked into its own account under the same name.",
       });
-    if (core.repo(owner, name) !== undefined)
-      throw validationFailed({
-        resource: "Repository",
-        field: "name",
-        code: "custom",
-        message: "name already exists on this account",
-      });
+    requireFreeRepoName(core, owner, name);
     const now = core.now();
     const fork: RepoRecord = {
       id: core.nextId(),

@@ -52,6 +52,17 @@ function legacyPermission(role: RepoRole | "none"): "admin" | "write" | "read" |
   return "none";
 }
 
+/** GitHub's 422 when the account already has a repository of that name (creating or forking). */
+export function requireFreeRepoName(core: SandboxCore, owner: string, name: string): void {
+  if (core.repo(owner, name) !== undefined)
+    throw validationFailed({
+      resource: "Repository",
+      field: "name",
+      code: "custom",
+      message: "name already exists on this account",
+    });
+}
+
 export function registerRepoRoutes(router: Router, core: SandboxCore): void {
   router.on("POST", "/orgs/{org}/repos", async (req) => {
     const org = core.org(req.params.org ?? "");
@@ -67,13 +78,7 @@ export function registerRepoRoutes(router: Router, core: SandboxCore): void {
     const name = req.body.string("name");
     if (!REPO_NAME.test(name) || name.endsWith(".git") || name === "." || name === "..")
       throw validationFailed({ resource: "Repository", field: "name", code: "invalid" });
-    if (core.repo(org.login, name) !== undefined)
-      throw validationFailed({
-        resource: "Repository",
-        field: "name",
-        code: "custom",
-        message: "name already exists on this account",
-      });
+    requireFreeRepoName(core, org.login, name);
     const now = core.now();
     const repo: RepoRecord = {
       id: core.nextId(),
