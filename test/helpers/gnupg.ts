@@ -1,22 +1,42 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+/** A GNUPGHOME holding only `publicKey` (never the user's ~/.gnupg); `close()` stops its agent and removes it. */
+export function gnupgHome(publicKey: string): { home: string; close(): void } {
+  const home = mkdtempSync(join(tmpdir(), "pullgate-e2e-gnupg-"));
+  const env = { ...process.env, GNUPGHOME: home };
+  execFileSync("gpg", ["--batch", "--quiet", "--import"], { input: publicKey, env, stdio: "pipe" });
+  return {
+    home,
+    close() {
+      try {
+        execFileSync("gpgconf", ["--kill", "all"], { env, stdio: "ignore" });
+      } catch {
+        /* no agent was started */
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
- * Imports a public key into a fresh GNUPGHOME under `root` and runs `git verify-commit` there: real
- * gpg as the oracle for what the sandbox signs (never ~/.gnupg, never the global git config).
+ * `git verify-commit` in `repoDir` with a GNUPGHOME holding only `armoredKey`: real gpg as the
+ * oracle for what the sandbox signs (never ~/.gnupg, never the global git config).
  */
 export function verifyWithGnupg(
-  root: string,
   repoDir: string,
   sha: string,
   armoredKey: string,
 ): { ok: boolean; output: string } {
-  const home = mkdtempSync(join(root, "gnupg-"));
-  const keyFile = join(home, "key.asc");
-  writeFileSync(keyFile, armoredKey);
-  const env = { ...process.env, GNUPGHOME: home, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
-  execFileSync("gpg", ["--batch", "--quiet", "--import", keyFile], { env, stdio: "ignore" });
+  const gpg = gnupgHome(armoredKey);
+  const env = {
+    ...process.env,
+    GNUPGHOME: gpg.home,
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_CONFIG_NOSYSTEM: "1",
+  };
   try {
     const output = execFileSync("git", ["verify-commit", "--raw", sha], {
       cwd: repoDir,
@@ -27,5 +47,7 @@ export function verifyWithGnupg(
     return { ok: true, output };
   } catch (error) {
     return { ok: false, output: String((error as { stderr?: unknown }).stderr ?? error) };
+  } finally {
+    gpg.close();
   }
 }

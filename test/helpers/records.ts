@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { ORG, REPO, type AppHarness, type Person } from "./app-harness.js";
+export { gnupgHome } from "./gnupg.js";
 
 export type MergeMethod = "merge" | "squash" | "rebase";
 
@@ -197,24 +198,6 @@ export async function readRecords(
     sha = parents.length === 2 ? parents[0] : undefined;
   }
   return records;
-}
-
-/** A GNUPGHOME holding only `publicKey` (never the user's ~/.gnupg); `close()` stops its agent and removes it. */
-export function gnupgHome(publicKey: string): { home: string; close(): void } {
-  const home = mkdtempSync(join(tmpdir(), "pullgate-e2e-gnupg-"));
-  const env = { ...process.env, GNUPGHOME: home };
-  execFileSync("gpg", ["--batch", "--quiet", "--import"], { input: publicKey, env, stdio: "pipe" });
-  return {
-    home,
-    close() {
-      try {
-        execFileSync("gpgconf", ["--kill", "all"], { env, stdio: "ignore" });
-      } catch {
-        /* no agent was started */
-      }
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A temp folder for CLI state, keys and workdirs. */

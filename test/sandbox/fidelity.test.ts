@@ -10,11 +10,10 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { generateKeyPairSync } from "node:crypto";
-import { Octokit } from "@octokit/rest";
 import * as openpgp from "openpgp";
 import { Ajv, type ValidateFunction } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateSshSigningKey } from "../../src/demo/ssh-keys.js";
 import { startTestSandbox, type TestSandbox } from "../helpers/sandbox.js";
 import { addFormats, errorsOf } from "../helpers/webhook-schemas.js";
 
@@ -55,25 +54,6 @@ const KNOWN_DEVIATIONS: Record<string, string[]> = {
   ],
 };
 
-/** An OpenSSH `ssh-ed25519` public key line from the raw 32-byte key (base64url, as JWK gives it). */
-function sshEd25519(x: string): string {
-  const raw = Buffer.from(x, "base64url");
-  const len = (b: Buffer) => {
-    const out = Buffer.alloc(4 + b.length);
-    out.writeUInt32BE(b.length, 0);
-    b.copy(out, 4);
-    return out;
-  };
-  return `ssh-ed25519 ${Buffer.concat([len(Buffer.from("ssh-ed25519")), len(raw)]).toString("base64")} alice@laptop`;
-}
-
-const quietLog = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
 describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
   const validators = loadSchemas();
   const recorded: Recorded[] = [];
@@ -81,7 +61,7 @@ describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
 
   /** An Octokit for `token` whose every response is recorded under the route template it used. */
   const client = (token: string) => {
-    const octokit = new Octokit({ auth: token, baseUrl: t.sandbox.apiUrl, log: quietLog });
+    const octokit = t.octokit(token);
     octokit.hook.after("request", (response, options) => {
       // Templates only: a paginated follow-up is an absolute URL, and the flow does not paginate.
       recorded.push({
@@ -125,8 +105,8 @@ describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
     });
     await alice.request("POST /user/gpg_keys", { armored_public_key: gpg.publicKey });
     await bob.request("GET /users/{username}/gpg_keys", { username: "alice" });
-    const ssh = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" }).x ?? "";
-    await alice.request("POST /user/ssh_signing_keys", { title: "laptop", key: sshEd25519(ssh) });
+    const ssh = await generateSshSigningKey(t.root, "alice-laptop");
+    await alice.request("POST /user/ssh_signing_keys", { title: "laptop", key: ssh.publicKey });
     await bob.request("GET /users/{username}/ssh_signing_keys", { username: "alice" });
     await bob.request("GET /rate_limit");
 

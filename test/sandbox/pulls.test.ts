@@ -134,7 +134,7 @@ describe("sandbox: pull requests, reviews, merges", () => {
     const raw = (await t.git(dir, ["cat-file", "commit", merged.data.sha])).stdout;
     expect(raw.match(/^parent /gm)).toHaveLength(2);
     expect(raw).toMatch(/^committer GitHub <noreply@github\.com> /m);
-    expect(verifyWithGnupg(t.root, dir, merged.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
+    expect(verifyWithGnupg(dir, merged.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
     const detail = await alice.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
       owner: "acme",
       repo: "deploy",
@@ -169,7 +169,7 @@ describe("sandbox: pull requests, reviews, merges", () => {
     expect((await t.git(squash.dir, ["rev-parse", `${sq.data.sha}^{tree}`])).stdout).toBe(
       (await t.git(squash.dir, ["rev-parse", `${squash.sha}^{tree}`])).stdout,
     );
-    expect(verifyWithGnupg(t.root, squash.dir, sq.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
+    expect(verifyWithGnupg(squash.dir, sq.data.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
 
     const rebase = await openPr("feature-rebase", { "app/r.yaml": "r: 1\n" });
     await t.commit(rebase.dir, { "app/r2.yaml": "r: 2\n" }, "second", { name: "Bob", email: bob.email });

@@ -81,7 +81,7 @@ describe("sandbox: PUT pulls/{n}/update-branch (GitHub's 'Update branch')", () =
     expect(merge.verification).toMatchObject({ verified: true, reason: "valid" });
     // Real gpg agrees: the commit verifies with the web-flow public key.
     expect((await t.git(pr.dir, ["fetch", "-q", "origin", "feature"])).code).toBe(0);
-    expect(verifyWithGnupg(t.root, pr.dir, pull.head.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
+    expect(verifyWithGnupg(pr.dir, pull.head.sha, t.sandbox.webFlowPublicKey).ok).toBe(true);
     // Both sides' files are in the new head.
     const files = await bob.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
       owner,
