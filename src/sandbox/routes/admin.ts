@@ -65,6 +65,15 @@ async function gpgKeyJson(
   };
 }
 
+/** An account's public profile (`GET /users/{u}`, `GET /user/{id}`): a user in full, an org as a user; 404 otherwise. */
+export function accountProfileJson(core: SandboxCore, login: string): Record<string, unknown> {
+  const user = core.user(login);
+  if (user !== undefined) return core.fullUserJson(user);
+  const org = core.org(login);
+  if (org !== undefined) return core.userJson(org.login);
+  throw notFound();
+}
+
 export function registerAdminRoutes(router: Router, core: SandboxCore): void {
   router.on("POST", "/admin/users", (req) => {
     core.requireSiteAdmin(req);
@@ -155,13 +164,7 @@ export function registerAdminRoutes(router: Router, core: SandboxCore): void {
 
   router.on("GET", "/user", (req) => ok(core.fullUserJson(requireUserActor(req))));
 
-  router.on("GET", "/users/{username}", (req) => {
-    const user = core.user(req.params.username ?? "");
-    if (user !== undefined) return ok(core.fullUserJson(user));
-    const org = core.org(req.params.username ?? "");
-    if (org !== undefined) return ok(core.userJson(org.login));
-    throw notFound();
-  });
+  router.on("GET", "/users/{username}", (req) => ok(accountProfileJson(core, req.params.username ?? "")));
 
   router.on("POST", "/user/gpg_keys", async (req) => {
     const user = requireUserActor(req);

@@ -2,6 +2,7 @@ import type { SandboxCore } from "../core.js";
 import { notFound } from "../http/errors.js";
 import { ok } from "../http/request.js";
 import type { Router } from "../http/router.js";
+import { accountProfileJson } from "./admin.js";
 import { appJson } from "./app.js";
 
 /**
@@ -13,13 +14,12 @@ import { appJson } from "./app.js";
 export function registerLookupRoutes(router: Router, core: SandboxCore): void {
   // GitHub: "Provides publicly available information about a GitHub account" by its numeric id.
   router.on("GET", "/user/{account_id}", (req) => {
-    const id = Number(req.params.account_id);
     if (!/^\d+$/.test(req.params.account_id ?? "")) throw notFound();
-    const user = Object.values(core.state.users).find((u) => u.id === id);
-    if (user !== undefined) return ok(core.fullUserJson(user));
-    const org = Object.values(core.state.orgs).find((o) => o.id === id);
-    if (org !== undefined) return ok(core.userJson(org.login));
-    throw notFound();
+    const id = Number(req.params.account_id);
+    const account =
+      Object.values(core.state.users).find((u) => u.id === id) ??
+      Object.values(core.state.orgs).find((o) => o.id === id);
+    return ok(accountProfileJson(core, account?.login ?? ""));
   });
 
   // Public: any client may look an app up by its slug.
