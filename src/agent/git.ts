@@ -170,11 +170,7 @@ function run(args: string[], options: SpawnOptions): Promise<RunResult & { stopp
         );
       else if (code !== 0)
         reject(
-          new GitError(
-            `git ${name} failed: ${oneLine(stderr) || `exit ${String(code)}`}`,
-            stderr,
-            code,
-          ),
+          new GitError(`git ${name} failed: ${oneLine(stderr) || `exit ${String(code)}`}`, stderr, code),
         );
       else resolve({ stdout, stderr, stopped });
     });

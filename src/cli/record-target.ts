@@ -14,7 +14,11 @@ export const RECORD_TARGET_OPTIONS = {
 
 /** The record target those options name (UsageError for a missing required one). */
 export function recordTargetFrom(
-  values: { repo?: string; environment?: string; keys?: string; repository?: string;
+  values: {
+    repo?: string;
+    environment?: string;
+    keys?: string;
+    repository?: string;
     "max-age"?: string;
     "refresh-interval"?: string;
   },

@@ -104,7 +104,8 @@ export const command: Command = {
       return EXIT_OK;
     } catch (error) {
       if (!(error instanceof RecordVerificationError)) throw error;
-      if (values.json) printJson(io, { verified: false, code: error.code, reason: error.message, ...protection });
+      if (values.json)
+        printJson(io, { verified: false, code: error.code, reason: error.message, ...protection });
       io.stderr(`pullgate verify: REFUSED ${error.code}: ${error.message}`);
       if (error.code === "WRONG_REPOSITORY" && target.repositoryDerived) {
         io.stderr(
