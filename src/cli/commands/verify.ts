@@ -29,7 +29,9 @@ export const command: Command = {
 
     // What this run protects against, on stderr and in the JSON document (docs/agents.md,
     // "pullgate verify"): a caller must not mistake a stateless check for rollback protection.
-    io.stderr(`pullgate verify: ${target.maxAgeNote}`);
+    // The effective max-age is in the JSON (maxAgeSeconds) and the text verdict; stderr is kept for
+    // warnings, so a script that treats any stderr as trouble sees exactly the weakened runs.
+    if (target.maxAgeSource === "none") io.stderr(`pullgate verify: ${target.maxAgeNote}`);
     if (stateFile === null) {
       io.stderr(
         "pullgate verify: WARNING: no --state: rollback protection is off (an older genuine record, " +
@@ -98,7 +100,8 @@ export const command: Command = {
         io.stdout(
           `verified ${target.repository} approved/${target.environment} #${fields.sequence}: record ${record.recordCommit}, ` +
             `source ${fields.sourceCommit} (PR #${fields.pullRequest}, approved by ${fields.approvedBy.join(", ")}, ` +
-            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}`,
+            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}; ` +
+            target.maxAgeNote,
         );
       }
       return EXIT_OK;
