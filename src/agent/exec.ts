@@ -2,8 +2,8 @@
  * Runs the operator's --exec command for a newly verified record, under the shutdown contract of
  * docs/agents.md ("Stopping the agent"):
  *
- * - the command runs in its own process group (detached), so a Ctrl-C or a control-group SIGTERM
- *   meant for the agent does not interrupt it mid-apply; the agent decides when it stops;
+ * - the command runs in its own process group (detached), so a Ctrl-C or a SIGTERM to the agent's
+ *   process group does not interrupt it mid-apply; the agent decides when it stops;
  * - it gets `timeoutMs`; past it, and past the shutdown grace period, its whole group gets SIGTERM,
  *   then SIGKILL KILL_AFTER_MS later, and is waited for (never orphaned);
  * - its end is its `exit`, not the close of its pipes: a background child that inherited stdout

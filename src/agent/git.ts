@@ -21,7 +21,7 @@ export class GitError extends Error {
 }
 
 /**
- * Bounds on every git child (docs/agents.md, "A long-running agent"): without them a peer that
+ * Bounds on every git child (docs/agents.md, "Failures and retries"): without them a peer that
  * accepts the connection and never answers freezes the agent silently, and the freeze alarm
  * (--max-age) never fires because no tick ever ends.
  */
