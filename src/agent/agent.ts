@@ -58,7 +58,7 @@ export type TickOutcome =
   | { kind: "refused"; code: RecordRefusalCode; reason: string }
   | { kind: "deploy-failed"; record: VerifiedRecord; reason: string }
   /** Accepted, not deployed: the backoff after failures, or a shutdown, holds the deploy back. */
-  | { kind: "deferred"; record: VerifiedRecord; reason: string }
+  | { kind: "deferred"; record: VerifiedRecord; reason: string; byShutdown?: true }
   /** An unexpected error (not a refusal) ended the tick. */
   | { kind: "error"; reason: string };
 
@@ -206,13 +206,7 @@ async function tick(config: AgentConfig, backoff: ExecBackoff | undefined): Prom
   }
 
   if (config.shutdown?.aborted) {
-    const reason = "the agent is stopping; the deploy is left for the next start";
-    log({
-      level: "warn",
-      event: "deferred",
-      message: `deploy of #${fields.sequence} not started: ${reason}`,
-    });
-    return { kind: "deferred", record, reason };
+    return stoppedBeforeDeploy(config, record, "not started");
   }
   const retryAt = backoff?.retryAt(fields.sourceTree, now().getTime()) ?? null;
   if (retryAt !== null) {
@@ -246,6 +240,8 @@ async function tick(config: AgentConfig, backoff: ExecBackoff | undefined): Prom
     await config.workdir.prepare();
     staged = await config.workdir.stage(config.cache, record.recordCommit, fields.sourceTree);
   } catch (error) {
+    // A checkout whose git was killed by the shutdown did not fail: it was not finished.
+    if (config.shutdown?.aborted) return stoppedBeforeDeploy(config, record, "checkout interrupted");
     return failed(`checkout failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
@@ -316,10 +312,20 @@ async function tick(config: AgentConfig, backoff: ExecBackoff | undefined): Prom
   return { kind: "deployed", record };
 }
 
+function stoppedBeforeDeploy(config: AgentConfig, record: VerifiedRecord, what: string): TickOutcome {
+  const reason = "the agent is stopping; the deploy is left for the next start";
+  config.log({
+    level: "warn",
+    event: "deferred",
+    message: `deploy of #${record.fields.sequence} ${what}: ${reason}`,
+  });
+  return { kind: "deferred", record, reason, byShutdown: true };
+}
+
 /**
  * Ticks every intervalMs until config.shutdown aborts (SIGTERM/SIGINT in the CLI). A running --exec
  * gets the shutdown grace period; a fetch is cut at once. Returns the last outcome, which sets the
- * exit status: a fetch cut by the shutdown is not an outcome (the one before it stands).
+ * exit status: what the shutdown itself cut short is not an outcome (the one before it stands).
  */
 export async function agentLoop(
   config: AgentConfig,
@@ -341,7 +347,13 @@ export async function agentLoop(
       config.metrics?.tick("error", (config.now ?? (() => new Date()))());
       outcome = { kind: "error", reason };
     }
-    const cutByShutdown = stopping() && outcome.kind === "refused" && outcome.code === "FETCH_FAILED";
+    // What only the shutdown caused (a killed fetch or git read, a deploy not started) is not an
+    // outcome; a refusal of the record itself, or an --exec stopped after its grace period, is.
+    const cutByShutdown =
+      stopping() &&
+      ((outcome.kind === "refused" && outcome.code === "FETCH_FAILED") ||
+        outcome.kind === "error" ||
+        (outcome.kind === "deferred" && outcome.byShutdown === true));
     if (!cutByShutdown) last = outcome;
     await sleep(intervalMs, signal);
   }
