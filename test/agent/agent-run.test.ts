@@ -244,7 +244,7 @@ describe("pullgate agent, long-running", () => {
       const pidFile = join(t.dir, "child.pid");
       const result = await t.once([
         "--exec-timeout",
-        "1s",
+        "2s",
         "--exec",
         `sleep 600 & echo $! > ${pidFile}; wait`,
       ]);
@@ -252,7 +252,7 @@ describe("pullgate agent, long-running", () => {
         code: 1,
         json: { verified: true, deployed: false, outcome: "deploy-failed" },
       });
-      expect(result.err).toMatch(/DEPLOY FAILED #1: --exec timed out after 1s/);
+      expect(result.err).toMatch(/DEPLOY FAILED #1: --exec timed out after 2s/);
       expect(existsSync(t.workdir)).toBe(false);
       // The grandchild was in the --exec's group: killed too, not left behind.
       const pid = readPid(pidFile);
