@@ -456,5 +456,14 @@ describe("pullgate agent, long-running", () => {
     ]) {
       expect((await t.once(bad)).code).toBe(2);
     }
+    // A metrics port already taken is an I/O error (exit 2) with a clear message, before any tick.
+    const taken = await silentPeer();
+    try {
+      const busy = await t.once(["--metrics-port", String(taken.port)]);
+      expect(busy.code).toBe(2);
+      expect(busy.err).toMatch(/cannot serve metrics on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await new Promise<void>((r) => taken.server.close(() => r()));
+    }
   });
 });

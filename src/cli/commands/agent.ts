@@ -229,7 +229,13 @@ export const command: Command = {
       }
       if (metricsPort !== null) {
         server = serveMetrics(metrics);
-        const address = await listen(server, metricsPort, values["metrics-host"] ?? "127.0.0.1");
+        const host = values["metrics-host"] ?? "127.0.0.1";
+        const address = await listen(server, metricsPort, host).catch((error: unknown) => {
+          server = null;
+          throw new IoError(
+            `cannot serve metrics on ${host}:${metricsPort}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
         log({
           level: "info",
           event: "metrics",
