@@ -199,7 +199,7 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
     });
     const work = probot
       // The payload is GitHub's, verified above; Probot's types want the event union by name.
-      .receive({ id, name, payload } as unknown as Parameters<Probot["receive"]>[0])
+      .receive({ id, name, payload: parsed } as unknown as Parameters<Probot["receive"]>[0])
       .then(
         async () => {
           await lease.complete().catch((error: unknown) =>
