@@ -18,7 +18,7 @@ export class RedisLedgerStore implements LedgerStore {
   constructor(
     private readonly redis: Redis,
     /** Namespaces the keys: one Redis may serve several apps (and Probot's throttling). */
-    private readonly prefix: string,
+    readonly prefix: string,
   ) {}
 
   private key(id: string): string {
