@@ -70,14 +70,17 @@ export class DeliveryLedger {
     const token = randomUUID();
     const outcome = await this.store.tryClaim(id, token, this.leaseMs);
     if (outcome !== "claimed") return { kind: outcome };
-    const timer = setInterval(() => {
-      this.store.renew(id, token, this.leaseMs).then(
-        (ours) => {
-          if (!ours) clearInterval(timer);
-        },
-        (error: unknown) => this.options.onRenewError?.(error, id),
-      );
-    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.store.renew(id, token, this.leaseMs).then(
+          (ours) => {
+            if (!ours) clearInterval(timer);
+          },
+          (error: unknown) => this.options.onRenewError?.(error, id),
+        );
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
     timer.unref();
     let settled = false;
     const settle = async (op: () => Promise<void>) => {

@@ -151,7 +151,9 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
       answer(
         res,
         400,
-        JSON.stringify({ error: "Error: [@octokit/webhooks] signature does not match event payload and secret" }),
+        JSON.stringify({
+          error: "Error: [@octokit/webhooks] signature does not match event payload and secret",
+        }),
       );
       return true;
     }
@@ -174,20 +176,28 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
       // Not knowing whether it was handled: do nothing, and say so, so GitHub marks the delivery
       // failed and it can be redelivered once the ledger is back.
       metrics.webhookLedgerErrors.inc();
-      probot.log.error({ err: error, id, event: name }, "webhook delivery ledger unavailable; delivery not handled");
+      probot.log.error(
+        { err: error, id, event: name },
+        "webhook delivery ledger unavailable; delivery not handled",
+      );
       answer(res, 503, JSON.stringify({ error: "delivery ledger unavailable; redeliver later" }));
       return true;
     }
     if (claim.kind !== "claimed") {
       const state = claim.kind === "handled" ? "handled" : "in_flight";
       metrics.webhookReplaysDropped.inc({ state });
-      probot.log.warn({ id, event: name, state }, "replayed webhook delivery id: acknowledged without effect");
+      probot.log.warn(
+        { id, event: name, state },
+        "replayed webhook delivery id: acknowledged without effect",
+      );
       if (claim.kind === "handled") answer(res, 200, "duplicate delivery: already handled\n", false);
       else
         answer(
           res,
           409,
-          JSON.stringify({ error: "this delivery is being handled now; redeliver later if that attempt fails" }),
+          JSON.stringify({
+            error: "this delivery is being handled now; redeliver later if that attempt fails",
+          }),
         );
       return true;
     }
@@ -202,19 +212,26 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
       .receive({ id, name, payload: parsed } as unknown as Parameters<Probot["receive"]>[0])
       .then(
         async () => {
-          await lease.complete().catch((error: unknown) =>
-            probot.log.warn({ err: error, id }, "could not record a handled delivery id"),
-          );
+          await lease
+            .complete()
+            .catch((error: unknown) =>
+              probot.log.warn({ err: error, id }, "could not record a handled delivery id"),
+            );
           return { ok: true as const };
         },
         async (error: unknown) => {
-          await lease.release().catch((releaseError: unknown) =>
-            probot.log.warn(
-              { err: releaseError, id },
-              "could not release a failed delivery id; it is redeliverable once its lease lapses",
-            ),
+          await lease
+            .release()
+            .catch((releaseError: unknown) =>
+              probot.log.warn(
+                { err: releaseError, id },
+                "could not release a failed delivery id; it is redeliverable once its lease lapses",
+              ),
+            );
+          probot.log.error(
+            { err: error, id, event: name },
+            "webhook handler failed; the delivery stays redeliverable",
           );
-          probot.log.error({ err: error, id, event: name }, "webhook handler failed; the delivery stays redeliverable");
           return { ok: false as const, error };
         },
       );

@@ -99,7 +99,10 @@ describe("drift issue syncs that race, on the sandbox", () => {
             });
             otherReplica = data.number;
           }
-          return (target.request as (r: string, p: Record<string, unknown>) => Promise<unknown>)(route, params);
+          return (target.request as (r: string, p: Record<string, unknown>) => Promise<unknown>)(
+            route,
+            params,
+          );
         };
       },
     });

@@ -32,7 +32,8 @@ describe("e2e: the webhook endpoint refuses replays and oversized bodies", () =>
     await h?.close();
   });
 
-  const metric = (name: string, labels: Record<string, string> = {}) => h.server.metrics.registry.value(name, labels);
+  const metric = (name: string, labels: Record<string, string> = {}) =>
+    h.server.metrics.registry.value(name, labels);
 
   const checkRuns = async (sha: string) =>
     (
@@ -194,7 +195,9 @@ describe("e2e: the webhook endpoint refuses replays and oversized bodies", () =>
     await h.settle();
     expect(response.status).toBe(413);
     expect(response.headers.connection).toBe("close");
-    expect(JSON.parse(response.body)).toEqual({ error: expect.stringContaining(String(WEBHOOK_BODY_LIMIT_BYTES)) });
+    expect(JSON.parse(response.body)).toEqual({
+      error: expect.stringContaining(String(WEBHOOK_BODY_LIMIT_BYTES)),
+    });
     expect(h.t.sandbox.instrumentation.totalRequests()).toBe(0);
     expect((await checkRuns(pr.headSha)).length).toBe(runs);
     expect(metric("pullgate_webhook_bodies_refused_total", { reason: "declared" })).toBe(1);
@@ -208,7 +211,12 @@ describe("e2e: the webhook endpoint refuses replays and oversized bodies", () =>
     // 64 MiB on offer: the server must answer long before the end (socket buffers hold a few MiB).
     const { body, headers } = oversized(openedDelivery(pr.number), 64 * MiB);
     h.t.sandbox.instrumentation.resetCounts();
-    const response = await rawRequest({ url: h.server.webhookUrl, headers, chunks: chunksOf(body), chunked: true });
+    const response = await rawRequest({
+      url: h.server.webhookUrl,
+      headers,
+      chunks: chunksOf(body),
+      chunked: true,
+    });
     await h.settle();
     expect(response.status).toBe(413);
     expect(response.bytesSent).toBeGreaterThan(WEBHOOK_BODY_LIMIT_BYTES - 16 * MiB);

@@ -103,7 +103,11 @@ export function rawRequest(request: RawRequest): Promise<RawResponse> {
       if (request.waitBeforeBody) await new Promise<void>((ok) => (firstBytes = ok));
       for (const chunk of request.chunks) {
         if (answered || finished) return;
-        await write(request.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]) : chunk);
+        await write(
+          request.chunked
+            ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])
+            : chunk,
+        );
         if (!answered && !finished) bytesSent += chunk.length;
       }
       if (request.chunked && !request.endless && !answered) await write("0\r\n\r\n");
