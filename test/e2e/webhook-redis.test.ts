@@ -167,4 +167,16 @@ describe.skipIf(!hasRedis)("e2e: two replicas share the replay ledger through a 
       await store.close();
     }
   });
+
+  // Last: it stops the redis-server.
+  it("Redis down: a signed delivery is answered 503 and not handled (redeliverable later), never handled blind", async () => {
+    const pr = await h.openPull(h.people.alice, "redis-down", { "clusters/prod/app.yaml": "replicas: 23\n" });
+    await h.settle();
+    const d = opened(pr.number);
+    await redis.stop();
+    h.t.sandbox.instrumentation.resetCounts();
+    expect(await post(a, d, randomUUID())).toBe(503);
+    expect(h.t.sandbox.instrumentation.totalRequests()).toBe(0);
+    expect(a.metrics.registry.value("pullgate_webhook_ledger_errors_total")).toBe(1);
+  });
 });
