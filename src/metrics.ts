@@ -80,6 +80,18 @@ export function pullgateMetrics(metrics = new Metrics()) {
       "pullgate_alerts_total",
       "Commits that reached a governed branch without approval.",
     ),
+    webhookBodiesRefused: metrics.counter(
+      "pullgate_webhook_bodies_refused_total",
+      "Webhook requests answered 413 before their signature was checked, by reason (declared, streamed).",
+    ),
+    webhookReplaysDropped: metrics.counter(
+      "pullgate_webhook_replays_dropped_total",
+      "Signed webhook deliveries whose id was already handled or being handled, acknowledged without effect, by state.",
+    ),
+    webhookLedgerErrors: metrics.counter(
+      "pullgate_webhook_ledger_errors_total",
+      "Signed webhook deliveries not handled because the delivery ledger (Redis) could not answer (503).",
+    ),
     githubRequests: metrics.counter(
       "pullgate_github_requests_total",
       "GitHub API requests, by method and status class.",

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Probot, ProbotOctokit, createNodeMiddleware } from "probot";
+import { Probot, ProbotOctokit } from "probot";
 import { pullgateApp, type AppOptions } from "./app.js";
 import type { RecordSigner } from "./github/records/publish.js";
 import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithDeadline } from "./github/request-timeout.js";
+import { createWebhookEndpoint } from "./webhook/endpoint.js";
+import { DeliveryLedger, MemoryLedgerStore, type LedgerStore } from "./webhook/delivery-ledger.js";
+import { connectRedisLedger } from "./webhook/redis-ledger.js";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -33,6 +36,13 @@ export interface ServerConfig {
   throttle?: boolean;
   /** The deadline of one GitHub request, in ms (default DEFAULT_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /**
+   * How long a handled webhook delivery id is remembered, so a replay of it is acknowledged
+   * without effect (default 72 h). Shared by replicas through `redisUrl` when set.
+   */
+  replayWindowMs?: number;
+  /** How long a replica's claim on a delivery holds without renewal (default 60 s). */
+  deliveryLeaseMs?: number;
   app?: Partial<AppOptions>;
 }
 
@@ -76,8 +86,8 @@ export interface RunningServer {
 }
 
 /**
- * The real Probot app behind a node:http server: the webhook path (HMAC-verified by Probot),
- * /healthz and Prometheus /metrics. Used by `pullgate serve`, the demo and end-to-end tests alike.
+ * The real Probot app behind a node:http server: the webhook path (src/webhook/endpoint.ts: body
+ * limit, HMAC, replayed delivery ids, then Probot's handlers), /healthz and Prometheus /metrics. Used by `pullgate serve`, the demo and end-to-end tests alike.
  */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const metrics = pullgateMetrics();
@@ -95,13 +105,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     ),
   });
-  const middleware = await createNodeMiddleware(
-    pullgateApp({ signer, ...config.app, appId: config.appId, metrics }),
-    {
-      probot,
-      webhooksPath: WEBHOOK_PATH,
+  await probot.load(pullgateApp({ signer, ...config.app, appId: config.appId, metrics }), {
+    cwd: process.cwd(),
+    addHandler: () => {
+      throw new Error("pullgate serves no routes of a Probot app's own");
     },
-  );
+  });
+  // Delivery ids already handled (docs/operations.md, "Webhook endpoint"): per process, or shared
+  // by every replica through the same Redis as Probot's throttling.
+  const store: LedgerStore = config.redisUrl
+    ? await connectRedisLedger(config.redisUrl, `pullgate:webhook-delivery:${config.appId}:`, (error) =>
+        probot.log.warn({ err: error }, "delivery ledger: redis connection error"),
+      )
+    : new MemoryLedgerStore();
+  const ledger = new DeliveryLedger(store, {
+    ...(config.replayWindowMs !== undefined ? { windowMs: config.replayWindowMs } : {}),
+    ...(config.deliveryLeaseMs !== undefined ? { leaseMs: config.deliveryLeaseMs } : {}),
+    onRenewError: (error, id) =>
+      probot.log.warn({ err: error, id }, "delivery ledger: could not renew a claim"),
+  });
+  const webhooks = createWebhookEndpoint({ probot, path: WEBHOOK_PATH, ledger, metrics });
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -115,21 +138,32 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       res.end(metrics.registry.render());
       return;
     }
-    void Promise.resolve(
-      middleware(req, res, () => {
+    void webhooks
+      .handle(req, res)
+      .then((handled) => {
+        if (handled) return;
         res.writeHead(404, { "content-type": "application/json" });
         res.end(JSON.stringify({ message: "Not Found" }));
-      }),
-    ).catch((error: unknown) => {
-      probot.log.error({ err: error }, "request failed");
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
+      })
+      .catch((error: unknown) => {
+        probot.log.error({ err: error }, "request failed");
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  });
+  // A client that sends "Expect: 100-continue" is told 413 before it sends an oversized body.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (!webhooks.checkContinue(req, res)) server.emit("request", req, res);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", () => resolve());
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", () => resolve());
-  });
+  } catch (error) {
+    await ledger.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host ?? "127.0.0.1"}:${port}`;
   return {
@@ -142,7 +176,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          void ledger.close().then(resolve, resolve);
+        });
       }),
   };
 }

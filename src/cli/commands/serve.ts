@@ -46,6 +46,11 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
     throw new UsageError(
       `PULLGATE_REQUEST_TIMEOUT_MS ${env.PULLGATE_REQUEST_TIMEOUT_MS} is not a positive number of milliseconds`,
     );
+  const replayWindowMs = env.PULLGATE_REPLAY_WINDOW_MS ? Number(env.PULLGATE_REPLAY_WINDOW_MS) : undefined;
+  if (replayWindowMs !== undefined && !(Number.isInteger(replayWindowMs) && replayWindowMs > 0))
+    throw new UsageError(
+      `PULLGATE_REPLAY_WINDOW_MS ${env.PULLGATE_REPLAY_WINDOW_MS} is not a positive number of milliseconds`,
+    );
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`PORT ${env.PORT} is not a port number`);
@@ -61,6 +66,7 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
     signingPassphrase: env.PULLGATE_SIGNING_PASSPHRASE || undefined,
     logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+    ...(replayWindowMs !== undefined ? { replayWindowMs } : {}),
   };
 }
 
@@ -83,6 +89,8 @@ export const command: Command = {
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
       ...(config.signingKey ? { signingKey: config.signingKey } : {}),
       ...(config.signingPassphrase ? { signingPassphrase: config.signingPassphrase } : {}),
+      ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+      ...(config.replayWindowMs !== undefined ? { replayWindowMs: config.replayWindowMs } : {}),
     });
     if (server.signer) {
       io.stderr(`pullgate: signing approved-revision records with key ${server.signer.fingerprint}`);

@@ -28,7 +28,7 @@ export type IssuePlan =
 
 /**
  * What to do with the drift issue, from the issues carrying the label (any order) and the body the
- * issue should have (null = no drift). Reuses pullgate's newest issue: reopens it when drift comes
+ * issue should have (null = no drift). Reuses pullgate's oldest open issue, else its newest: reopens it when drift comes
  * back, edits the body only when it changed (no churn, no notifications for nothing), closes it when
  * drift is gone. Only issues pullgate wrote count (the marker, and the author when known): anyone
  * with triage access can label an issue, and pullgate must not adopt or close theirs.
@@ -46,7 +46,9 @@ export function planDriftIssue(
         (author === undefined || (i.author ?? "").toLowerCase() === author.toLowerCase()),
     )
     .sort((a, b) => b.number - a.number);
-  const newest = own[0];
+  // Several open ones happen only when two replicas raced to create it (see syncDriftIssue): the
+  // oldest open one is the issue; the others are closed as duplicates by whoever created them.
+  const newest = own.filter((i) => i.state === "open").at(-1) ?? own[0];
   if (desiredBody === null) {
     if (newest && newest.state === "open") return { action: "close", number: newest.number };
     return newest ? { action: "none", number: newest.number } : { action: "none" };
@@ -143,17 +145,65 @@ export interface SyncResult {
   number?: number;
 }
 
+/** Syncs of one repository's drift issue run one after the other within this process. */
+const inFlight = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, run: () => Promise<T>): Promise<T> {
+  const previous = inFlight.get(key) ?? Promise.resolve();
+  const next = previous.then(run, run);
+  const settled = next.catch(() => undefined);
+  inFlight.set(key, settled);
+  void settled.then(() => {
+    if (inFlight.get(key) === settled) inFlight.delete(key);
+  });
+  return next;
+}
+
 /**
  * Brings the repository's drift issue in line with an audit: at most two requests (find by label,
- * then create / edit / close). A repository that could not be audited at all is skipped: not
- * knowing the protection is no reason to close, and a transient failure no reason to open.
- * `author` is the login the issues are written as (`<app-slug>[bot]` for the app).
+ * then create / edit / close), three more after a create. A repository that could not be audited
+ * at all is skipped: not knowing the protection is no reason to close, and a transient failure no
+ * reason to open. `author` is the login the issues are written as (`<app-slug>[bot]` for the app).
+ *
+ * Idempotent per drift state, not per delivery (docs/threat-model.md, "The webhook endpoint"): the
+ * same drift renders the same body, which is never re-posted; concurrent syncs of one repository
+ * (two events at once, or a replayed delivery racing the original) are serialized in this
+ * process, so the second sees the first's issue; and a replica that created an issue while
+ * another replica created one too closes its own, newer one as a duplicate.
  */
-export async function syncDriftIssue(
+export function syncDriftIssue(
   gh: GitHub,
   repo: RepoRef,
   report: RepositoryAudit,
   options: { author?: string } = {},
+): Promise<SyncResult> {
+  return oneAtATime(`${repo.owner}/${repo.repo}`.toLowerCase(), () => syncNow(gh, repo, report, options));
+}
+
+async function listDriftIssues(gh: GitHub, repo: RepoRef): Promise<ExistingIssue[]> {
+  const { data } = await gh.request("GET /repos/{owner}/{repo}/issues", {
+    ...repo,
+    labels: DRIFT_LABEL,
+    state: "all",
+    sort: "created",
+    direction: "desc",
+    per_page: 100,
+  });
+  return data.map((i) => ({
+    number: i.number,
+    state: i.state,
+    title: i.title,
+    body: i.body ?? null,
+    author: i.user?.login ?? null,
+    isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
+  }));
+}
+
+async function syncNow(
+  gh: GitHub,
+  repo: RepoRef,
+  report: RepositoryAudit,
+  options: { author?: string },
 ): Promise<SyncResult> {
   if (report.status === "error" && report.error !== undefined) return { action: "skipped" };
   if (report.status === "ungoverned") {
@@ -163,22 +213,7 @@ export async function syncDriftIssue(
   const body = renderDriftIssueBody(report);
   let existing: ExistingIssue[];
   try {
-    const { data } = await gh.request("GET /repos/{owner}/{repo}/issues", {
-      ...repo,
-      labels: DRIFT_LABEL,
-      state: "all",
-      sort: "created",
-      direction: "desc",
-      per_page: 100,
-    });
-    existing = data.map((i) => ({
-      number: i.number,
-      state: i.state,
-      title: i.title,
-      body: i.body ?? null,
-      author: i.user?.login ?? null,
-      isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
-    }));
+    existing = await listDriftIssues(gh, repo);
   } catch (error) {
     if (httpStatus(error) === 410) return { action: "skipped" }; // issues disabled
     throw factsError(error, `the drift issues of ${repo.owner}/${repo.repo}`, '"Issues: read" repository');
@@ -195,7 +230,7 @@ export async function syncDriftIssue(
           body: plan.body,
           labels: plan.labels,
         });
-        return { action: "create", number: data.number };
+        return await keepOldest(gh, repo, data.number, options.author);
       }
       case "update":
         await gh.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
@@ -217,4 +252,32 @@ export async function syncDriftIssue(
   } catch (error) {
     throw factsError(error, `the drift issue of ${repo.owner}/${repo.repo}`, '"Issues: write" repository');
   }
+}
+
+/**
+ * After creating issue `created`: if another replica's create won the race (an older open issue
+ * of ours exists), close ours as a duplicate, so one drift state has one issue.
+ */
+async function keepOldest(
+  gh: GitHub,
+  repo: RepoRef,
+  created: number,
+  author: string | undefined,
+): Promise<SyncResult> {
+  const own = (await listDriftIssues(gh, repo)).filter(
+    (i) =>
+      !i.isPullRequest &&
+      i.state === "open" &&
+      (i.body ?? "").includes(MARKER) &&
+      (author === undefined || (i.author ?? "").toLowerCase() === author.toLowerCase()),
+  );
+  const oldest = own.map((i) => i.number).sort((a, b) => a - b)[0];
+  if (oldest === undefined || oldest >= created) return { action: "create", number: created };
+  await gh.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
+    ...repo,
+    issue_number: created,
+    state: "closed",
+    state_reason: "not_planned",
+  });
+  return { action: "none", number: oldest };
 }
