@@ -191,7 +191,8 @@ export async function auditBranchProtection(
 ): Promise<BranchAudit> {
   const ctxBase = { appId: app.appId, appSlug: app.appSlug, checkName: app.checkName ?? CHECK_NAME };
   const options: Pick<AuditOptions, "fix"> = { fix: "none" };
-  return auditBranch(
+  const naming = new Set<string>();
+  const audit = await auditBranch(
     gh,
     repo,
     branch,
@@ -200,7 +201,11 @@ export async function auditBranchProtection(
     ctxBase,
     options,
     app.cache ?? new ProtectionFactsCache(),
+    naming,
   );
+  if (naming.size === 0) return audit;
+  // The check shows why a bypass actor appears as an id (custom roles on github.com, docs/audit.md).
+  return { ...audit, result: { ...audit.result, notes: [...(audit.result.notes ?? []), ...naming] } };
 }
 
 function shouldFix(fix: FixMode, mode: ProtectionMode): boolean {
