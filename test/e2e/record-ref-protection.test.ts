@@ -92,6 +92,18 @@ describe("e2e: record refs guarded by the app (enforce mode)", () => {
     const pushed = await h.t.push(dir, "HEAD:refs/heads/approved/production");
     expect(pushed.code).not.toBe(0);
     expect(pushed.stderr + pushed.stdout).toContain("GH013");
+    // Through the API, with a commit the sandbox has (main's head): refused by the creation rule.
+    const sha = (await git(h, dir, ["rev-parse", "origin/main"])).trim();
+    const viaApi = await settle(
+      h.people.mallory.octokit.request("POST /repos/{owner}/{repo}/git/refs", {
+        owner: ORG,
+        repo: REPO,
+        ref: "refs/heads/approved/production",
+        sha,
+      }),
+    );
+    expect(viaApi.status).toBe(422);
+    expect(JSON.stringify(viaApi.data)).toContain("creations being restricted");
     expect(await recordHead(h)).toBeNull();
   });
 
