@@ -235,3 +235,53 @@ describe("e2e: record refs guarded by the app (enforce mode)", () => {
     expect(push.code).not.toBe(0);
   });
 });
+
+describe("e2e: a repository created empty under an enforcing org policy", () => {
+  let h: AppHarness;
+
+  beforeAll(async () => {
+    h = await startAppHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function rulesetNames(repo: string): Promise<string[]> {
+    const { data } = await h.people.olivia.octokit.request("GET /repos/{owner}/{repo}/rulesets", {
+      owner: ORG,
+      repo,
+    });
+    return (data as { name: string }[]).map((r) => r.name);
+  }
+
+  async function firstPush(repo: string, files: Record<string, string>): Promise<void> {
+    const { olivia } = h.people;
+    const dir = await h.t.clone(ORG, repo, olivia.token);
+    await h.t.commit(dir, files, "first commit", { name: olivia.login, email: olivia.email });
+    const pushed = await h.t.push(dir, "HEAD:refs/heads/main");
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await h.settle();
+  }
+
+  it("gets its record ruleset on its first push, before any record (the org policy governs it)", async () => {
+    await h.t.createRepo(ORG, ".github");
+    await firstPush(".github", {
+      ".github/pullgate.yml": [
+        "version: 1",
+        'admins: ["@acme/platform"]',
+        "branches:",
+        "  - branch: main",
+        "    environment: production",
+        "    protection:",
+        "      mode: enforce",
+        "",
+      ].join("\n"),
+    });
+    await h.t.createRepo(ORG, "fresh", { autoInit: false });
+    await h.settle();
+    expect(await rulesetNames("fresh")).toEqual([]);
+    // Nothing about pullgate in this push: the repository has no policy file of its own.
+    await firstPush("fresh", { "README.md": "fresh\n" });
+    expect(await rulesetNames("fresh")).toContain(RULESET);
+  });
+});
