@@ -3,7 +3,7 @@ import { gatePull } from "./github/gate.js";
 import {
   auditInstallation,
   isOrgPolicyRepo,
-  pushChangesPolicy,
+  pushCallsForAudit,
   reauditRepository,
   type ProtectionEventDeps,
 } from "./github/protection-events.js";
@@ -274,7 +274,14 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
     app.on("push", async (context) => {
       const p = context.payload;
       const repo = context.repo();
-      if (p.ref !== `refs/heads/${p.repository.default_branch}` || !pushChangesPolicy(p.commits)) return;
+      const audit = pushCallsForAudit({
+        ref: p.ref,
+        created: p.created,
+        before: p.before,
+        defaultBranch: p.repository.default_branch,
+        commits: p.commits,
+      });
+      if (!audit) return;
       const deps = protectionDeps(context.log);
       // The org policy governs every repository of the org: re-audit them all.
       if (isOrgPolicyRepo(repo)) await auditInstallation(deps, context.octokit, repo.owner, null);

@@ -24,6 +24,7 @@ type PullOutcome = { number: number; evaluation: Evaluation };
 function describe(outcome: PullOutcome): string {
   const e = outcome.evaluation;
   if (e.kind === "ungoverned") return `#${outcome.number} into ${e.baseRef}: not governed`;
+  if (e.kind === "record-ref") return `#${outcome.number} into the record ref ${e.baseRef}: refused`;
   const word = e.verdict.status === "pass" ? "passes" : "does not pass";
   return `#${outcome.number} into ${e.snapshot.baseRef}: ${word}`;
 }
@@ -57,9 +58,10 @@ export async function evaluateHead(gh: GitHub, target: HeadTarget): Promise<Head
   );
   const all: PullOutcome[] = [{ number: target.number, evaluation: own }, ...others];
   const governed = all.filter((o) => o.evaluation.kind === "evaluated");
-  const failing = governed.find(
-    (o) => o.evaluation.kind === "evaluated" && o.evaluation.verdict.status !== "pass",
-  );
+  // A PR into a record ref always fails: it is the strictest outcome there is.
+  const failing =
+    all.find((o) => o.evaluation.kind === "record-ref") ??
+    governed.find((o) => o.evaluation.kind === "evaluated" && o.evaluation.verdict.status !== "pass");
   // Failing first; then the event's own PR when it is governed; then any governed PR.
   const reported = failing ?? (own.kind === "evaluated" ? all[0] : governed[0]) ?? all[0];
   if (!reported) throw new Error("unreachable: no evaluation");

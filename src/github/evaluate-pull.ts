@@ -2,6 +2,7 @@ import { compileCodeowners, parseCodeowners } from "../core/codeowners/index.js"
 import type { CodeownersMatcher } from "../core/codeowners/types.js";
 import { branchPolicyFor } from "../core/policy/match.js";
 import type { BranchPolicy, Policy } from "../core/policy/types.js";
+import { recordRefPullRule, type RecordRefJudgement } from "../core/protection/record-ref-pull.js";
 import { codeownersErrorsRule } from "../core/reviews/rules/codeowners-errors.js";
 import { effectiveApprovers, evaluateReviews } from "../core/reviews/evaluate.js";
 import { matchesPattern } from "../core/reviews/pattern.js";
@@ -13,14 +14,16 @@ import { readCodeowners, readKeyring } from "./base-config.js";
 import { auditBranchProtection } from "./protection/audit.js";
 import type { Decision } from "./decision.js";
 import { githubFileSource } from "./file-source.js";
-import type { GitHub, RepoRef } from "./octokit.js";
+import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
 import { fetchPermissions, fetchTeamMembers } from "./people.js";
-import { loadEffectivePolicy } from "./policy-source.js";
+import { judgeBase, readPolicyOutcome } from "./record-ref-base.js";
 import { fetchPullSnapshot, type PullSnapshot } from "./pull-facts.js";
 import { signatureRule } from "./signature-facts.js";
 
 export type Evaluation =
   | { kind: "ungoverned"; baseRef: string; snapshot: PullSnapshot }
+  /** The base is a record ref: the PR fails whatever policy its base carries (record-ref-base.ts). */
+  | { kind: "record-ref"; baseRef: string; verdict: Verdict; decision: Decision; snapshot: PullSnapshot }
   | {
       kind: "evaluated";
       verdict: Verdict;
@@ -68,7 +71,13 @@ function teamsToResolve(
  */
 export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promise<Evaluation> {
   const snapshot = await fetchPullSnapshot(gh, target.repo, target.number, target.headSha);
-  const effective = await loadEffectivePolicy(gh, target.repo, snapshot.baseSha);
+  // Before anything else the base's tree says: a record ref's head may carry any policy, or none.
+  const baseOutcome = await readPolicyOutcome(gh, target.repo, snapshot.baseSha);
+  const recordRef = await judgeBase(gh, target.repo, snapshot, baseOutcome);
+  if (recordRef.kind === "record-ref") return recordRefEvaluation(target, snapshot, recordRef);
+  if (recordRef.kind === "unsure") throw new FactsError(recordRef.reason);
+  if (baseOutcome.kind === "error") throw baseOutcome.error;
+  const effective = baseOutcome.kind === "policy" ? baseOutcome.effective : null;
   const branch = effective ? branchPolicyFor(effective.policy, snapshot.baseRef) : null;
   if (!effective || !branch) return { kind: "ungoverned", baseRef: snapshot.baseRef, snapshot };
   const { policy, digest } = effective;
@@ -167,4 +176,40 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
     rules: verdict.rules.map((r) => ({ id: r.id, status: r.status })),
   };
   return { kind: "evaluated", verdict, decision, notes, snapshot, policy, branchPolicy: branch };
+}
+
+/** A PR into a record ref: one failing rule saying why and what to do (close it). */
+function recordRefEvaluation(
+  target: EvaluationTarget,
+  snapshot: PullSnapshot,
+  judgement: Extract<RecordRefJudgement, { kind: "record-ref" }>,
+): Evaluation {
+  const verdict = combineVerdict(
+    snapshot.headSha,
+    "unknown",
+    [recordRefPullRule(snapshot.baseRef, judgement)],
+    {
+      factsHeadShas: [snapshot.headSha],
+    },
+  );
+  const head = snapshot.commits[snapshot.commits.length - 1];
+  const decision: Decision = {
+    version: 1,
+    repository: `${target.repo.owner}/${target.repo.repo}`,
+    pullRequest: target.number,
+    headSha: snapshot.headSha,
+    headTree: head?.tree ?? null,
+    baseRef: snapshot.baseRef,
+    baseSha: snapshot.baseSha,
+    // No environment: nothing this PR does is ever published.
+    environment: null,
+    policyDigest: verdict.policyDigest,
+    approvedBy: [],
+    reviews: snapshot.reviews.map((r) => ({ user: r.user, state: r.state, commitId: r.commitId })),
+    signatures: [],
+    lastPusher: target.lastPusher,
+    status: verdict.status,
+    rules: verdict.rules.map((r) => ({ id: r.id, status: r.status })),
+  };
+  return { kind: "record-ref", baseRef: snapshot.baseRef, verdict, decision, snapshot };
 }

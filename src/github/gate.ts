@@ -85,6 +85,19 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
     deps.metrics.evaluations.inc({ conclusion: "neutral" });
     return evaluation;
   }
+  if (evaluation.kind === "record-ref") {
+    // Record refs are written only by pullgate (docs/protection.md, "Pull requests into record refs").
+    const output = renderCheck(evaluation.verdict, evaluation.decision, head.notes);
+    await completeCheck(gh, target.repo, checkRunId, {
+      ...output,
+      title: `${evaluation.baseRef} is a record ref written only by pullgate: close this pull request`.slice(
+        0,
+        250,
+      ),
+    });
+    deps.metrics.evaluations.inc({ conclusion: output.conclusion });
+    return evaluation;
+  }
   const notes = [...evaluation.notes, ...head.notes, ...(deps.recordsEnabled ? [] : [NO_SIGNING_KEY_NOTE])];
   const output = renderCheck(evaluation.verdict, evaluation.decision, notes);
   await completeCheck(gh, target.repo, checkRunId, output);

@@ -63,6 +63,24 @@ export async function auditInstallation(
   );
 }
 
+/**
+ * Does this push call for a protection re-audit? Only pushes to the default branch (the policy the
+ * audit reads lives there) that change the policy file, or that create the branch: the first push
+ * to a repository created empty, which an org policy governs from that moment without any policy
+ * file of its own (its governed branches and record refs must be protected before a record exists).
+ */
+export function pushCallsForAudit(push: {
+  ref: string;
+  created?: boolean;
+  before?: string;
+  defaultBranch: string;
+  commits: readonly { added?: string[]; modified?: string[]; removed?: string[] }[];
+}): boolean {
+  if (push.ref !== `refs/heads/${push.defaultBranch}`) return false;
+  const created = push.created === true || (push.before !== undefined && /^0{40}$/.test(push.before));
+  return created || pushChangesPolicy(push.commits);
+}
+
 /** Did this push change a policy file: the repo's own, or (in the org's `.github` repo) everyone's? */
 export function pushChangesPolicy(
   commits: readonly { added?: string[]; modified?: string[]; removed?: string[] }[],

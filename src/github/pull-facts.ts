@@ -31,6 +31,8 @@ export interface PullSnapshot {
   headRepoFullName: string | null;
   baseRef: string;
   baseSha: string;
+  /** The repository's default branch (the PR's base repository), null when GitHub did not say. */
+  defaultBranch: string | null;
   state: string;
   draft: boolean;
   changedFiles: string[];
@@ -166,6 +168,7 @@ export async function fetchPullSnapshot(
     headRepoFullName: pr.head.repo?.full_name ?? null,
     baseRef: pr.base.ref,
     baseSha: pr.base.sha,
+    defaultBranch: pr.base.repo?.default_branch ?? null,
     state: pr.state,
     draft: pr.draft ?? false,
     changedFiles,

@@ -2,8 +2,11 @@
 export interface Fault {
   /** Delay before answering (combined with the others). */
   latencyMs?: number;
-  /** Answer this server error instead of running the handler. */
-  status?: 500 | 502 | 503;
+  /**
+   * Answer this server error instead of running the handler; 404 plays an endpoint this GitHub does
+   * not have (e.g. `GET /orgs/{org}/custom-repository-roles` on github.com, GHEC/GHES only).
+   */
+  status?: 404 | 500 | 502 | 503;
   /** GitHub's secondary rate limit: 403 (with its message) or 429, with `retry-after`. */
   secondaryRateLimit?: 403 | 429;
   /** Seconds for the `retry-after` header (default 1). */

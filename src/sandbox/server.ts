@@ -290,7 +290,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         return sendJson(
           res,
           fault.status,
-          fault.status === 500 ? { message: "Server Error" } : { message: "Bad Gateway" },
+          fault.status === 404
+            ? { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }
+            : fault.status === 500
+              ? { message: "Server Error" }
+              : { message: "Bad Gateway" },
           headers,
         );
       }

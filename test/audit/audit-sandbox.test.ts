@@ -366,6 +366,52 @@ describe("auditRepository on the sandbox", () => {
     expect(now[0]).toMatchObject({ id: own!.id, enforcement: "active" });
   });
 
+  it("resetting pullgate's own record ruleset keeps what someone added to it and drops their exclusion", async () => {
+    await t.createRepo(ORG, "records-tightened");
+    expect((await auditRepository(app, repo("records-tightened"), auditOptions(t, "all"))).status).toBe("ok");
+    const { data: listed } = await alice.octokit.request(
+      "GET /repos/{owner}/{repo}/rulesets",
+      repo("records-tightened"),
+    );
+    const own = (listed as { id: number; name: string }[]).find(
+      (r) => r.name === "pullgate records (approved/*)",
+    );
+    // An admin widens it to release/* and adds a rule, but also carves approved/production out of it.
+    await alice.octokit.request("PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}", {
+      ...repo("records-tightened"),
+      ruleset_id: own!.id,
+      conditions: {
+        ref_name: {
+          include: ["refs/heads/approved/*", "refs/heads/approved/**/*", "refs/heads/release/*"],
+          exclude: ["refs/heads/approved/production"],
+        },
+      },
+      rules: [
+        { type: "creation" },
+        { type: "update", parameters: { update_allows_fetch_and_merge: false } },
+        { type: "deletion" },
+        { type: "non_fast_forward" },
+        { type: "required_linear_history" },
+      ],
+    } as never);
+    const drifted = await auditRepository(app, repo("records-tightened"), auditOptions(t));
+    expect(drifted.approvedRefs[0]?.status).toBe("drift");
+
+    const fixed = await auditRepository(app, repo("records-tightened"), auditOptions(t, "all"));
+    expect(fixed.approvedRefs[0]?.fix?.fixed).toBe(true);
+    const { data } = await alice.octokit.request("GET /repos/{owner}/{repo}/rulesets/{ruleset_id}", {
+      ...repo("records-tightened"),
+      ruleset_id: own!.id,
+    });
+    const detail = data as unknown as {
+      conditions: { ref_name: { include: string[]; exclude: string[] } };
+      rules: { type: string }[];
+    };
+    expect(detail.conditions.ref_name.exclude).toEqual([]);
+    expect(detail.conditions.ref_name.include).toContain("refs/heads/release/*");
+    expect(detail.rules.map((r) => r.type)).toContain("required_linear_history");
+  });
+
   it("in policy mode fixes only branches whose policy says enforce", async () => {
     await t.createRepo(ORG, "audit-only");
     const report = await auditRepository(app, repo("audit-only"), auditOptions(t, "policy"));

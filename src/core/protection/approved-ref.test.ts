@@ -1,6 +1,12 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { APP_ID, ctx, goodRules, ruleset, rulesOf } from "../../../test/protection/fixtures.js";
-import { approvedRefProtection, checkApprovedRefProtection, type RulesetCreateBody } from "./approved-ref.js";
+import {
+  approvedRefProtection,
+  checkApprovedRefProtection,
+  mergeRecordRuleset,
+  type RulesetCreateBody,
+} from "./approved-ref.js";
 import { effectiveProtection } from "./effective.js";
 import type { BranchRule, RulesetBypassActor, RulesetDetail } from "./github-types.js";
 
@@ -97,5 +103,92 @@ describe("approvedRefProtection", () => {
     };
     const { drift } = check([created(prOnly)]);
     expect(drift.map((d) => d.setting)).toEqual(["app_can_publish", "app_can_publish"]);
+  });
+});
+
+describe("mergeRecordRuleset (resetting pullgate's own ruleset)", () => {
+  const required = approvedRefProtection({ ...ctx, recordRefPrefix: "approved/" });
+  const own = (extra: Partial<RulesetDetail>): RulesetDetail => ({
+    id: 9,
+    source_type: "Repository",
+    source: "acme/deploy",
+    ...required,
+    ...extra,
+  });
+
+  it("imposes enforcement, the app-only bypass and the required rules", () => {
+    const merged = mergeRecordRuleset(
+      own({
+        enforcement: "disabled",
+        bypass_actors: [
+          { actor_id: APP_ID, actor_type: "Integration", bypass_mode: "always" },
+          { actor_id: 4, actor_type: "RepositoryRole", bypass_mode: "always" },
+        ],
+        rules: [{ type: "creation" }],
+      }),
+      required,
+    );
+    expect(merged.enforcement).toBe("active");
+    expect(merged.bypass_actors).toEqual(required.bypass_actors);
+    expect(merged.rules.map((r) => r.type)).toEqual(["creation", "update", "deletion", "non_fast_forward"]);
+    expect(check([created(merged)]).drift).toEqual([]);
+  });
+
+  it("keeps patterns and rules someone added, and drops exclusions (the attack: exclude approved/production)", () => {
+    const merged = mergeRecordRuleset(
+      own({
+        conditions: {
+          ref_name: {
+            include: ["refs/heads/approved/*", "refs/heads/release/*"],
+            exclude: ["refs/heads/approved/production"],
+          },
+        },
+        rules: [...required.rules, { type: "required_linear_history" }],
+      }),
+      required,
+    );
+    expect(merged.conditions.ref_name).toEqual({
+      include: ["refs/heads/approved/*", "refs/heads/approved/**/*", "refs/heads/release/*"],
+      exclude: [],
+    });
+    expect(merged.rules.map((r) => r.type)).toContain("required_linear_history");
+  });
+
+  it("never covers fewer refs or carries fewer rule types than before, nor fewer than required", () => {
+    const pattern = fc.constantFrom(
+      "refs/heads/approved/*",
+      "refs/heads/release/*",
+      "~ALL",
+      "refs/heads/main",
+    );
+    const type = fc.constantFrom(
+      "creation",
+      "update",
+      "deletion",
+      "non_fast_forward",
+      "pull_request",
+      "required_signatures",
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(pattern),
+        fc.uniqueArray(pattern),
+        fc.uniqueArray(type),
+        (include, exclude, types) => {
+          const before = own({
+            conditions: { ref_name: { include, exclude } },
+            rules: types.map((t) => ({ type: t })),
+          });
+          const merged = mergeRecordRuleset(before, required);
+          for (const p of [...include, ...required.conditions.ref_name.include])
+            expect(merged.conditions.ref_name.include).toContain(p);
+          expect(merged.conditions.ref_name.exclude).toEqual([]);
+          const after = merged.rules.map((r) => r.type);
+          for (const t of [...types, ...required.rules.map((r) => r.type)]) expect(after).toContain(t);
+          expect(merged.bypass_actors).toEqual(required.bypass_actors);
+          expect(merged.enforcement).toBe("active");
+        },
+      ),
+    );
   });
 });

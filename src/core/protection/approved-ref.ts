@@ -1,6 +1,6 @@
 import type { Missing, RuleResult } from "../verdict/types.js";
 import { allowsDirectPush, describeSource } from "./effective.js";
-import type { RulesetBypassActor } from "./github-types.js";
+import type { RulesetBypassActor, RulesetDetail } from "./github-types.js";
 import { describeActor, isOwnApp, type ProtectionContext } from "./principals.js";
 import type { EffectiveProtection, EffectiveSetting, ProtectionSource } from "./types.js";
 
@@ -62,6 +62,35 @@ export function approvedRefProtection(ctx: ApprovedRefContext): RulesetCreateBod
       { type: "deletion" },
       { type: "non_fast_forward" },
     ],
+  };
+}
+
+/**
+ * The body that brings pullgate's own record-ref ruleset (found by name) back to the required shape
+ * without weakening anything someone added to it (docs/protection.md, "Record refs"): the required
+ * rules, enforcement and bypass list are imposed (the app alone may bypass: dropping other bypass
+ * actors is the fix), every ref pattern it already included is kept next to the required ones, and
+ * every extra rule it carries is kept as it is. Exclusions are dropped, since they can only take
+ * refs out of the protection. The result covers at least what the ruleset covered before, with at
+ * least its rules, and at least what `required` asks.
+ */
+export function mergeRecordRuleset(existing: RulesetDetail, required: RulesetCreateBody): RulesetCreateBody {
+  const include = [...required.conditions.ref_name.include];
+  for (const pattern of existing.conditions?.ref_name?.include ?? []) {
+    if (typeof pattern === "string" && !include.includes(pattern)) include.push(pattern);
+  }
+  const requiredTypes = new Set(required.rules.map((r) => r.type));
+  const extra = (existing.rules ?? [])
+    .filter((r) => typeof r.type === "string" && !requiredTypes.has(r.type))
+    .map((r) =>
+      r.parameters !== undefined && r.parameters !== null && typeof r.parameters === "object"
+        ? { type: r.type, parameters: r.parameters as Record<string, unknown> }
+        : { type: r.type },
+    );
+  return {
+    ...required,
+    conditions: { ref_name: { include, exclude: [] } },
+    rules: [...required.rules, ...extra],
   };
 }
 

@@ -21,6 +21,7 @@ export {
 export {
   approvedRefProtection,
   checkApprovedRefProtection,
+  mergeRecordRuleset,
   type ApprovedRefCheck,
   type ApprovedRefContext,
   type ApprovedRefDrift,
@@ -35,3 +36,9 @@ export {
   principalsOf,
   type ProtectionContext,
 } from "./principals.js";
+export {
+  judgeRecordRefBase,
+  recordRefPullRule,
+  type PrefixSource,
+  type RecordRefJudgement,
+} from "./record-ref-pull.js";

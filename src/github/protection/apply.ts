@@ -1,4 +1,9 @@
-import type { ProtectionFix, RulesetCreateBody } from "../../core/protection/index.js";
+import {
+  mergeRecordRuleset,
+  type ProtectionFix,
+  type RulesetCreateBody,
+  type RulesetDetail,
+} from "../../core/protection/index.js";
 import type { GitHub, RepoRef } from "../octokit.js";
 import { factsError, ProtectionFactsError } from "./errors.js";
 
@@ -38,7 +43,8 @@ export async function applyBranchProtectionFix(
 
 /**
  * Creates the record-ref ruleset, or brings pullgate's own one (found by its name) back to the
- * required shape when it exists but is not doing its job (disabled, evaluate, extra bypass actors).
+ * required shape when it exists but is not doing its job (disabled, evaluate, extra bypass actors),
+ * keeping the ref patterns and rules someone added to it (mergeRecordRuleset: never weaker).
  * Rulesets created by people are never edited: adding pullgate's narrows, editing theirs might not.
  */
 export async function applyApprovedRefRuleset(
@@ -54,10 +60,16 @@ export async function applyApprovedRefRuleset(
     });
     const own = existing.find((r) => r.name === body.name && r.source_type !== "Organization");
     if (own) {
+      const { data: detail } = await gh.request("GET /repos/{owner}/{repo}/rulesets/{ruleset_id}", {
+        ...repo,
+        ruleset_id: own.id,
+      });
+      // Octokit's ruleset type spells rules as a closed union; the core reads the documented shape.
+      const current = detail as unknown as RulesetDetail;
       await gh.request("PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}", {
         ...repo,
         ruleset_id: own.id,
-        ...body,
+        ...mergeRecordRuleset(current, body),
       } as unknown as PutRulesetParams);
       return { action: "updated", id: own.id };
     }

@@ -150,14 +150,27 @@ export async function auditRepository(
       report.notes.push(`branch ${literal} named by the policy does not exist`);
     }
   }
+  // Why some bypass actors could only be named by id (e.g. custom roles on github.com), once each.
+  const naming = new Set<string>();
   report.branches = await Promise.all(
     governed.map(({ branch, entry }) =>
-      auditBranch(gh, repo, branch, entry.environment, entry.protection, ctxBase, options, cache),
+      auditBranch(gh, repo, branch, entry.environment, entry.protection, ctxBase, options, cache, naming),
     ),
   );
 
   const refs = recordRefs(policy);
-  report.approvedRefs = await auditRecordRefs(gh, repo, policy, refs, branches, ctxBase, options, cache);
+  report.approvedRefs = await auditRecordRefs(
+    gh,
+    repo,
+    policy,
+    refs,
+    branches,
+    ctxBase,
+    options,
+    cache,
+    naming,
+  );
+  report.notes.push(...naming);
 
   const statuses = [...report.branches.map((b) => b.status), ...report.approvedRefs.map((r) => r.status)];
   report.status = statuses.includes("error") ? "error" : statuses.includes("drift") ? "drift" : "ok";
@@ -178,7 +191,8 @@ export async function auditBranchProtection(
 ): Promise<BranchAudit> {
   const ctxBase = { appId: app.appId, appSlug: app.appSlug, checkName: app.checkName ?? CHECK_NAME };
   const options: Pick<AuditOptions, "fix"> = { fix: "none" };
-  return auditBranch(
+  const naming = new Set<string>();
+  const audit = await auditBranch(
     gh,
     repo,
     branch,
@@ -187,7 +201,11 @@ export async function auditBranchProtection(
     ctxBase,
     options,
     app.cache ?? new ProtectionFactsCache(),
+    naming,
   );
+  if (naming.size === 0) return audit;
+  // The check shows why a bypass actor appears as an id (custom roles on github.com, docs/audit.md).
+  return { ...audit, result: { ...audit.result, notes: [...(audit.result.notes ?? []), ...naming] } };
 }
 
 function shouldFix(fix: FixMode, mode: ProtectionMode): boolean {
@@ -204,6 +222,7 @@ async function auditBranch(
   ctxBase: Omit<ProtectionContext, "org" | "teams" | "users" | "roles">,
   options: Pick<AuditOptions, "fix">,
   cache: ProtectionFactsCache,
+  naming: Set<string> = new Set(),
 ): Promise<BranchAudit> {
   const base = { branch, environment, mode: protection.mode };
   if (protection.mode === "off") {
@@ -215,6 +234,7 @@ async function auditBranch(
   const required: ProtectionPolicy = fixing ? { ...protection, mode: "enforce" } : protection;
   try {
     const facts = await fetchBranchProtectionFacts(gh, repo, branch, { cache });
+    for (const note of facts.names.notes) naming.add(note);
     const ctx = contextFor(ctxBase, facts);
     const first = compareProtection(effectiveOf(facts), required, ctx);
     if (!fixing || first.drift.length === 0) {
@@ -260,11 +280,13 @@ async function auditRecordRefs(
   ctxBase: Omit<ProtectionContext, "org" | "teams" | "users" | "roles">,
   options: AuditOptions,
   cache: ProtectionFactsCache,
+  naming: Set<string>,
 ): Promise<ApprovedRefAudit[]> {
   const check = async (ref: string): Promise<{ facts: BranchProtectionFacts; ctx: ApprovedRefContext }> => {
     // Without a full listing, whether the ref exists is unknown: ask for classic protection anyway.
     const exists = branches.names.includes(ref) ? true : branches.complete ? false : undefined;
     const facts = await fetchBranchProtectionFacts(gh, repo, ref, { cache, branchExists: exists });
+    for (const note of facts.names.notes) naming.add(note);
     return { facts, ctx: { ...contextFor(ctxBase, facts), recordRefPrefix: policy.recordRefPrefix } };
   };
 

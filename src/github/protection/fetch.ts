@@ -14,6 +14,18 @@ export interface ProtectionNames {
   users: Record<number, string>;
   /** Custom repository role id → role name. */
   roles: Record<number, string>;
+  /**
+   * Why some ids stay unnamed, for the audit's notes: on github.com the custom-roles endpoint does
+   * not exist (docs/audit.md, "Custom repository roles"), so a role bypass actor shows as its id.
+   */
+  notes: string[];
+}
+
+/** The org's custom repository roles, or why they cannot be listed. */
+interface CustomRoles {
+  names: Record<number, string>;
+  /** Set when GitHub would not list them (404 on github.com, 403 without permission). */
+  unavailable: string | null;
 }
 
 /** Everything the protection core needs about one branch, as GitHub answered. */
@@ -39,7 +51,7 @@ export interface BranchProtectionFacts {
 export class ProtectionFactsCache {
   readonly rulesets = new Map<string, Promise<RulesetDetail | null>>();
   readonly teams = new Map<string, Promise<Record<number, string>>>();
-  readonly roles = new Map<string, Promise<Record<number, string>>>();
+  readonly roles = new Map<string, Promise<CustomRoles>>();
   readonly users = new Map<number, Promise<string | null>>();
   /** Orgs whose ruleset endpoint answered 403/404: their rulesets are read through the repository. */
   readonly orgRulesetsHidden = new Set<string>();
@@ -234,9 +246,10 @@ async function resolveNames(
     }
   }
   const org = repo.owner;
-  const [teams, roles, users] = await Promise.all([
+  const noRoles: CustomRoles = { names: {}, unavailable: null };
+  const [teams, customRoles, users] = await Promise.all([
     teamIds.size > 0 ? cached(cache.teams, org.toLowerCase(), () => listTeams(gh, org)) : {},
-    roleIds.size > 0 ? cached(cache.roles, org.toLowerCase(), () => listCustomRoles(gh, org)) : {},
+    roleIds.size > 0 ? cached(cache.roles, org.toLowerCase(), () => listCustomRoles(gh, org)) : noRoles,
     Promise.all([...userIds].map((id) => cached(cache.users, id, () => userLogin(gh, id)))).then((logins) => {
       const map: Record<number, string> = {};
       [...userIds].forEach((id, i) => {
@@ -246,7 +259,18 @@ async function resolveNames(
       return map;
     }),
   ]);
-  return { org, teams, users, roles };
+  const roles = customRoles.names;
+  const unnamed = [...roleIds].filter((id) => roles[id] === undefined).sort((a, b) => a - b);
+  const notes: string[] = [];
+  if (unnamed.length > 0) {
+    const which = `custom repository role${unnamed.length === 1 ? "" : "s"} ${unnamed.join(", ")}`;
+    notes.push(
+      customRoles.unavailable !== null
+        ? `${which} on a ruleset bypass list can only be shown by id (role:<id>): ${customRoles.unavailable}`
+        : `${which} on a ruleset bypass list ${unnamed.length === 1 ? "is" : "are"} not among ${org}'s custom repository roles (deleted?), shown by id`,
+    );
+  }
+  return { org, teams, users, roles, notes };
 }
 
 function cached<K, V>(map: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
@@ -276,17 +300,33 @@ async function listTeams(gh: GitHub, org: string): Promise<Record<number, string
   }
 }
 
-async function listCustomRoles(gh: GitHub, org: string): Promise<Record<number, string>> {
+/**
+ * The org's custom repository roles, id → name. `GET /orgs/{org}/custom-repository-roles` exists on
+ * GitHub Enterprise Cloud and Server only: api.github.com answers 404, so there role bypass actors
+ * stay ids, and the audit says why (an unnamed role is never taken for an allowed principal).
+ */
+async function listCustomRoles(gh: GitHub, org: string): Promise<CustomRoles> {
   try {
     const { data } = await gh.request("GET /orgs/{org}/custom-repository-roles", { org });
-    const map: Record<number, string> = {};
+    const names: Record<number, string> = {};
     for (const role of (data as { custom_roles?: { id: number; name: string }[] }).custom_roles ?? []) {
-      map[role.id] = role.name;
+      names[role.id] = role.name;
     }
-    return map;
+    return { names, unavailable: null };
   } catch (error) {
     const status = httpStatus(error);
-    if (status === 404 || status === 403) return {};
+    if (status === 404) {
+      return {
+        names: {},
+        unavailable: `GET /orgs/${org}/custom-repository-roles answered 404: custom repository roles can be listed only on GitHub Enterprise Cloud and GitHub Enterprise Server, not on github.com (or ${org} is not an organization)`,
+      };
+    }
+    if (status === 403) {
+      return {
+        names: {},
+        unavailable: `GET /orgs/${org}/custom-repository-roles answered 403: the token may not read the organization's custom roles ("Custom repository roles: read" organization permission)`,
+      };
+    }
     throw factsError(error, `the custom repository roles of ${org}`, '"Administration: read" organization');
   }
 }

@@ -77,7 +77,7 @@ export function registerSandboxRoutes(
     if (latency !== undefined) fault.latencyMs = latency;
     const status = req.body.optInt("status");
     if (status !== undefined) {
-      if (status !== 500 && status !== 502 && status !== 503)
+      if (status !== 404 && status !== 500 && status !== 502 && status !== 503)
         throw validationFailed({ resource: "Fault", field: "status", code: "invalid" });
       fault.status = status;
     }
