@@ -169,16 +169,13 @@ describe("signatures rule", () => {
       authorEmail: "alice@example.com",
     });
     expect(
-      evaluateSignatures(
-        policy({ trustWebFlow: true, signerIdentity: "author" }),
-        [verifiedWebflow],
-        prefix,
-      ).status,
+      evaluateSignatures(policy({ trustWebFlow: true, signerIdentity: "author" }), [verifiedWebflow], prefix)
+        .status,
     ).toBe("pass");
     // Without trustWebFlow the same commit is judged as any other (author mismatch here).
-    expect(
-      evaluateSignatures(policy({ signerIdentity: "author" }), [verifiedWebflow], prefix).status,
-    ).toBe("fail");
+    expect(evaluateSignatures(policy({ signerIdentity: "author" }), [verifiedWebflow], prefix).status).toBe(
+      "fail",
+    );
   });
 
   it("not required: passes, listing what is signed", () => {

@@ -66,9 +66,9 @@ function isSide(
   return only !== undefined && login !== null && login.toLowerCase() === only;
 }
 
-/** "signed by KEY (key of @bob)" for the check text: the key and the person it maps to. */
+/** "KEY, key of @bob" for the check text: the key (identity and fingerprint) and the person it maps to. */
 function whoSigned(verdict: SignatureVerdict, person: SignerPerson): string {
-  return `${verdict.signer ?? verdict.keyFingerprint ?? "?"} (key of ${describePerson(person)})`;
+  return `${verdict.signer ?? verdict.keyFingerprint ?? "?"}, key of ${describePerson(person)}`;
 }
 
 /** Commits whose signer is a person of the PR: verified, and not a GitHub merge trusted as such. */
@@ -153,8 +153,8 @@ export function evaluateSignatures(
   const satisfied: string[] = [];
   const missing: Missing[] = [];
   const fix: string[] = [];
-  const refuse = (c: CommitSignatureFacts, reason: string, remedy: string) => {
-    missing.push({ kind: "signature", commit: c.sha, reason, signer: c.verdict.signer });
+  const refuse = (c: CommitSignatureFacts, reason: string, remedy: string, signer = c.verdict.signer) => {
+    missing.push({ kind: "signature", commit: c.sha, reason, signer });
     fix.push(remedy);
   };
 
@@ -191,21 +191,23 @@ export function evaluateSignatures(
     if (person.logins.length > 1) {
       refuse(
         c,
-        `signed by ${signed}: the key is linked to more than one person (${person.links.join("; ")})`,
+        `the signing key is linked to more than one person: ${person.links.join("; ")}`,
         `The key that signed ${short(c.sha)} must belong to one GitHub account: correct ${policy.signerLogins ?? "the keyring"} (or the key's user IDs / principals) so that it names one person.`,
+        signed,
       );
       continue;
     }
-    const identityProblem = signerIdentityProblem(policy, c, person, signed);
+    const identityProblem = signerIdentityProblem(policy, c, person);
     if (identityProblem !== null) {
-      refuse(c, identityProblem.reason, identityProblem.fix);
+      refuse(c, identityProblem.reason, identityProblem.fix, signed);
       continue;
     }
     if (person.logins.length === 0) {
       refuse(
         c,
-        `signed by ${signed}: the key maps to no GitHub account, so pullgate cannot tell whether its owner also approved`,
+        `the signing key maps to no GitHub account, so pullgate cannot tell whether its owner also approved`,
         `For the key that signed ${short(c.sha)} (${v.keyFingerprint ?? "?"}): ${mapping}.`,
+        signed,
       );
       continue;
     }
@@ -277,7 +279,6 @@ function signerIdentityProblem(
   policy: SignaturePolicy,
   c: CommitSignatureFacts,
   person: SignerPerson,
-  signed: string,
 ): { reason: string; fix: string } | null {
   if (policy.signerIdentity === "any") return null;
   const author = isSide(c.verdict, person, c.authorEmail, c.authorLogin);
@@ -285,12 +286,12 @@ function signerIdentityProblem(
   if (policy.signerIdentity === "author_or_committer") {
     if (isSide(c.verdict, person, c.committerEmail, c.committerLogin)) return null;
     return {
-      reason: `signed by ${signed}, who is neither the author (${c.authorEmail}) nor the committer (${c.committerEmail})`,
+      reason: `the key's owner (${describePerson(person)}) is neither the author (${c.authorEmail}) nor the committer (${c.committerEmail})`,
       fix: `Commit ${short(c.sha)} must be signed by its author or committer: the author re-signs it with their own key (git commit --amend --no-edit -S), or whoever signs it commits it as themselves (git commit --amend --no-edit --reset-author -S); signatures.signer_identity: any relaxes this.`,
     };
   }
   return {
-    reason: `signed by ${signed}, who is not the author (${c.authorEmail})`,
+    reason: `the key's owner (${describePerson(person)}) is not the author (${c.authorEmail})`,
     fix: `Commit ${short(c.sha)} is authored by ${c.authorEmail}: sign it with a key of that person, or author it as the key's owner (git commit --amend --no-edit --reset-author -S).`,
   };
 }

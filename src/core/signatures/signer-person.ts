@@ -84,8 +84,8 @@ export function signerPerson(
   return { logins: [...logins].sort(), links };
 }
 
-/** "@alice", "@alice or @bob", or "nobody known" for the check text. */
+/** "@alice", "@alice or @bob", or "an unknown GitHub account" for the check text. */
 export function describePerson(person: SignerPerson): string {
-  if (person.logins.length === 0) return "no known GitHub account";
+  if (person.logins.length === 0) return "an unknown GitHub account";
   return person.logins.map((l) => `@${l}`).join(" or ");
 }
