@@ -84,6 +84,7 @@ export function evaluateInput(): EvaluateReviewsInput {
     reviews: reviews(),
     permissions,
     teamMembers: teamMembers(text),
+    signers: [],
   };
   const policy: ReviewPolicy = {
     requiredApprovals: 2,

@@ -24,11 +24,19 @@ export async function readCodeowners(source: FileSource): Promise<SourceFile | n
  * SSH entry is an allowed_signers file. A named keyring that does not exist is an error with that
  * reason, rather than an empty keyring whose failures would send authors looking in the wrong place.
  */
+export interface KeyringFiles {
+  openpgp: SourceFile[];
+  ssh: SourceFile | null;
+  /** The signer-logins file (keys -> GitHub logins, docs/policy.md "Who signed"), when the policy names one. */
+  signerLogins: SourceFile | null;
+}
+
 export async function readKeyring(
   source: FileSource,
   openpgpPaths: string[],
   sshAllowedSigners: string | null,
-): Promise<{ openpgp: SourceFile[]; ssh: SourceFile | null }> {
+  signerLoginsPath: string | null = null,
+): Promise<KeyringFiles> {
   const openpgp = (
     await Promise.all(
       openpgpPaths.map(async (path): Promise<SourceFile[]> => {
@@ -60,5 +68,17 @@ export async function readKeyring(
     }
     ssh = { file: `${source.label}:${sshAllowedSigners}`, path: sshAllowedSigners, text };
   }
-  return { openpgp, ssh };
+  return { openpgp, ssh, signerLogins: await readSignerLogins(source, signerLoginsPath) };
+}
+
+/**
+ * The signer-logins file, read at the base SHA like the keys it describes. Named but absent is an
+ * error (fail closed): without it a key could not be linked to the person it belongs to.
+ */
+export async function readSignerLogins(source: FileSource, path: string | null): Promise<SourceFile | null> {
+  if (path === null) return null;
+  const text = await source.readFile(path);
+  if (text === null)
+    throw new FactsError(`signer-logins file ${path} named by the policy does not exist in ${source.label}`);
+  return { file: `${source.label}:${path}`, path, text };
 }

@@ -86,7 +86,12 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
   const base = githubFileSource(gh, target.repo, snapshot.baseSha);
   const [codeownersFile, keyring] = await Promise.all([
     readCodeowners(base),
-    readKeyring(base, branch.signatures.openpgpKeyrings, branch.signatures.sshAllowedSigners),
+    readKeyring(
+      base,
+      branch.signatures.openpgpKeyrings,
+      branch.signatures.sshAllowedSigners,
+      branch.signatures.signerLogins,
+    ),
   ]);
   let codeowners: CodeownersMatcher | null = null;
   let codeownersErrors: RuleResult | null = null;
@@ -123,6 +128,8 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
     reviews: snapshot.reviews,
     permissions,
     teamMembers,
+    // Who signed the PR's commits: their approvals are self-approvals (docs/policy.md, "Who signed").
+    signers: signatures.signers,
   };
   const rules: RuleResult[] = [
     signatures.rule,

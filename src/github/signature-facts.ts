@@ -3,11 +3,17 @@ import type { SignaturePolicy } from "../core/policy/types.js";
 import { matchesPattern } from "../core/reviews/pattern.js";
 import { VerdictCache, verifyCached } from "../core/signatures/cache.js";
 import { rebuildFromGitHub } from "../core/signatures/commit.js";
-import { evaluateSignatures, type CommitSignatureFacts } from "../core/signatures/policy-hooks.js";
+import {
+  commitSigners,
+  evaluateSignatures,
+  type CommitSignatureFacts,
+  type CommitSigner,
+} from "../core/signatures/policy-hooks.js";
+import { parseSignerLogins } from "../core/signatures/signer-logins.js";
 import type { SignatureVerdict } from "../core/signatures/types.js";
 import { loadKeyring, type Keyring } from "../core/signatures/verify.js";
 import type { RuleResult } from "../core/verdict/types.js";
-import type { SourceFile } from "./base-config.js";
+import type { KeyringFiles, SourceFile } from "./base-config.js";
 import { ImmutableCache } from "./immutable-cache.js";
 import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
 import type { PullCommit, PullSnapshot } from "./pull-facts.js";
@@ -70,30 +76,44 @@ async function changedPathsOf(gh: GitHub, repo: RepoRef, sha: string): Promise<s
 /**
  * The "signatures" rule for a PR: every commit pushed to it judged by pullgate's own verifier
  * against the keyring read from the base branch (never GitHub's badge), then the branch's
- * signature policy applied (required, key scopes, signer = author).
+ * signature policy applied (required, key scopes, signer = author or committer). Also returns who
+ * signed, as GitHub logins, for the review rules (an approval by a signer is a self-approval).
+ * The commits' author/committer logins are GitHub's account of their emails, used only to link
+ * a key's email to an account (src/core/signatures/signer-person.ts).
  */
 export async function signatureRule(
   gh: GitHub,
   repo: RepoRef,
   policy: SignaturePolicy,
-  keyringFiles: { openpgp: SourceFile[]; ssh: SourceFile | null },
+  keyringFiles: KeyringFiles,
   snapshot: PullSnapshot,
   now: Date = new Date(),
-): Promise<{ rule: RuleResult; verdicts: SignatureVerdict[]; keyringNotes: string[] }> {
+): Promise<{
+  rule: RuleResult;
+  verdicts: SignatureVerdict[];
+  keyringNotes: string[];
+  signers: CommitSigner[];
+}> {
   const keyring = await keyringOf(keyringFiles);
+  const signerLogins =
+    keyringFiles.signerLogins === null ? null : parseSignerLogins(keyringFiles.signerLogins.text);
   const needPaths = policy.scopes.length > 0;
   const facts: CommitSignatureFacts[] = await Promise.all(
     snapshot.commits.map(async (c) => ({
       sha: c.sha,
       verdict: await verdictFor(c, keyring, now),
       authorEmail: c.authorEmail,
+      authorLogin: c.authorLogin,
+      committerEmail: c.committerEmail,
+      committerLogin: c.committerLogin,
       isWebFlowMerge: isWebFlowMerge(c),
       ...(needPaths ? { changedPaths: await changedPathsOf(gh, repo, c.sha) } : {}),
     })),
   );
   return {
-    rule: evaluateSignatures(policy, facts, matchesPattern),
+    rule: evaluateSignatures(policy, facts, matchesPattern, signerLogins),
     verdicts: facts.map((f) => f.verdict),
     keyringNotes: keyring.errors,
+    signers: commitSigners(policy, facts, signerLogins),
   };
 }

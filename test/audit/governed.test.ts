@@ -17,7 +17,8 @@ function entry(branch: string, environment: string, mode: ProtectionMode = "audi
       openpgpKeyrings: [],
       sshAllowedSigners: null,
       trustWebFlow: false,
-      requireSignerMatchesAuthor: false,
+      signerIdentity: "author_or_committer",
+      signerLogins: null,
       scopes: [],
     },
     reviews: {

@@ -11,7 +11,8 @@ const policy = (over: Partial<SignaturePolicy> = {}): SignaturePolicy => ({
   openpgpKeyrings: [".github/pullgate/keys"],
   sshAllowedSigners: ".github/pullgate/allowed_signers",
   trustWebFlow: false,
-  requireSignerMatchesAuthor: false,
+  signerIdentity: "author_or_committer",
+  signerLogins: null,
   scopes: [],
   ...over,
 });
@@ -61,6 +62,9 @@ const facts = (
   sha: verdict.commit,
   verdict,
   authorEmail: "alice@example.com",
+  authorLogin: "alice",
+  committerEmail: "alice@example.com",
+  committerLogin: "alice",
   changedPaths: ["apps/a.yaml"],
   ...over,
 });
@@ -90,22 +94,26 @@ describe("signatures rule", () => {
     expect(r.missing[0]).toMatchObject({ kind: "signature", commit: sha(3) });
   });
 
-  it("requireSignerMatchesAuthor: a trusted key signing someone else's commit is refused", () => {
-    const p = policy({ requireSignerMatchesAuthor: true });
+  it("signerIdentity author: a trusted key signing someone else's commit is refused", () => {
+    const p = policy({ signerIdentity: "author" });
     expect(evaluateSignatures(p, [facts(good(1), { authorEmail: "ALICE@example.com" })], prefix).status).toBe(
       "pass",
     );
-    const r = evaluateSignatures(p, [facts(good(1), { authorEmail: "mallory@example.com" })], prefix);
+    const r = evaluateSignatures(
+      p,
+      [facts(good(1), { authorEmail: "mallory@example.com", authorLogin: "mallory" })],
+      prefix,
+    );
     expect(r.status).toBe("fail");
     expect(r.missing[0]).toMatchObject({
       kind: "signature",
-      reason: expect.stringMatching(/not the author email mallory@example.com/),
+      reason: expect.stringMatching(/is not the author \(mallory@example.com\)/),
     });
     expect(r.fix[0]).toMatch(/--reset-author -S/);
   });
 
-  it("requireSignerMatchesAuthor: a wildcard SSH principal is no identity", () => {
-    const p = policy({ requireSignerMatchesAuthor: true });
+  it("signerIdentity author: a wildcard SSH principal is no identity", () => {
+    const p = policy({ signerIdentity: "author" });
     expect(evaluateSignatures(p, [facts(sshGood(1, "alice@example.com"))], prefix).status).toBe("pass");
     expect(evaluateSignatures(p, [facts(sshGood(1, "*@example.com"))], prefix).status).toBe("fail");
   });
@@ -133,13 +141,18 @@ describe("signatures rule", () => {
 
   it("scopes: SSH principals scope too, and unknown changed paths fail closed", () => {
     const p = policy({ scopes: [{ signers: ["ci@example.com"], paths: ["apps/**"] }] });
-    expect(evaluateSignatures(p, [facts(sshGood(1, "ci@example.com"))], prefix).status).toBe("pass");
+    // The CI bot commits what it signs (committer), on behalf of alice (author).
+    const ci = { committerEmail: "ci@example.com", committerLogin: "ci-bot" };
+    expect(evaluateSignatures(p, [facts(sshGood(1, "ci@example.com"), ci)], prefix).status).toBe("pass");
     expect(
-      evaluateSignatures(p, [facts(sshGood(1, "ci@example.com"), { changedPaths: ["policy.yml"] })], prefix)
-        .status,
+      evaluateSignatures(
+        p,
+        [facts(sshGood(1, "ci@example.com"), { ...ci, changedPaths: ["policy.yml"] })],
+        prefix,
+      ).status,
     ).toBe("fail");
     expect(
-      evaluateSignatures(p, [facts(sshGood(1, "ci@example.com"), { changedPaths: undefined })], prefix)
+      evaluateSignatures(p, [facts(sshGood(1, "ci@example.com"), { ...ci, changedPaths: undefined })], prefix)
         .status,
     ).toBe("fail");
   });
@@ -156,16 +169,13 @@ describe("signatures rule", () => {
       authorEmail: "alice@example.com",
     });
     expect(
-      evaluateSignatures(
-        policy({ trustWebFlow: true, requireSignerMatchesAuthor: true }),
-        [verifiedWebflow],
-        prefix,
-      ).status,
+      evaluateSignatures(policy({ trustWebFlow: true, signerIdentity: "author" }), [verifiedWebflow], prefix)
+        .status,
     ).toBe("pass");
     // Without trustWebFlow the same commit is judged as any other (author mismatch here).
-    expect(
-      evaluateSignatures(policy({ requireSignerMatchesAuthor: true }), [verifiedWebflow], prefix).status,
-    ).toBe("fail");
+    expect(evaluateSignatures(policy({ signerIdentity: "author" }), [verifiedWebflow], prefix).status).toBe(
+      "fail",
+    );
   });
 
   it("not required: passes, listing what is signed", () => {

@@ -10,7 +10,10 @@ export interface SignaturesDoc {
   openpgp_keyrings?: string[];
   ssh_allowed_signers?: string | null;
   trust_web_flow?: boolean;
+  /** Legacy: `true` is `signer_identity: author`; `false` adds nothing. */
   require_signer_matches_author?: boolean;
+  signer_identity?: "any" | "author_or_committer" | "author";
+  signer_logins?: string | null;
   scopes?: { signers: string[]; paths: string[] }[];
 }
 

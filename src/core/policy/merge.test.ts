@@ -91,8 +91,26 @@ const FIELDS: FieldCase[] = [
     tighter: "true",
     looseOrg: "true",
     looser: "false",
-    read: (b) => b.signatures.requireSignerMatchesAuthor,
-    tightened: true,
+    read: (b) => b.signatures.signerIdentity,
+    tightened: "author",
+  },
+  {
+    section: "signatures",
+    key: "signer_identity",
+    org: "author_or_committer",
+    tighter: "author",
+    looser: "any",
+    read: (b) => b.signatures.signerIdentity,
+    tightened: "author",
+  },
+  {
+    section: "signatures",
+    key: "signer_logins",
+    org: "keys/signers",
+    tighter: "null",
+    looser: "keys/other",
+    read: (b) => b.signatures.signerLogins,
+    tightened: null,
   },
   {
     section: "reviews",
@@ -212,7 +230,7 @@ const NAMED = FIELDS.map((field) => ({ ...field, name: `${field.section}.${field
 describe("mergePolicies: each field may only tighten", () => {
   it("covers every field of signatures, reviews and protection (except scopes, tested apart)", () => {
     const covered = new Set(FIELDS.map((f) => `${f.section}.${f.key}`));
-    expect(covered.size).toBe(22);
+    expect(covered.size).toBe(24);
   });
 
   it.each(NAMED)("$name: a tighter repo value wins", (field) => {

@@ -12,7 +12,16 @@ import {
   type Origins,
   type ResolvedSettings,
 } from "./settings.js";
-import type { BranchPolicy, KeyScope, PathRule, Policy, PolicyError, ProtectionMode } from "./types.js";
+import {
+  SIGNER_IDENTITY_RANK,
+  type BranchPolicy,
+  type KeyScope,
+  type PathRule,
+  type Policy,
+  type PolicyError,
+  type ProtectionMode,
+  type SignerIdentity,
+} from "./types.js";
 import { sortErrors } from "./validate.js";
 import { joinPointer, type Position } from "./yaml-positions.js";
 
@@ -47,6 +56,9 @@ const MODE_RANK: Record<ProtectionMode, number> = { off: 0, audit: 1, enforce: 2
 const weakerMode: Looser = (merged, baseline) =>
   MODE_RANK[merged as ProtectionMode] < MODE_RANK[baseline as ProtectionMode];
 const otherSignersFile: Looser = (merged, baseline) => merged !== null && merged !== baseline;
+const weakerIdentity: Looser = (merged, baseline) =>
+  SIGNER_IDENTITY_RANK.indexOf(merged as SignerIdentity) <
+  SIGNER_IDENTITY_RANK.indexOf(baseline as SignerIdentity);
 
 interface FieldRule {
   /** "section.yaml_key" as in Origins. */
@@ -54,6 +66,8 @@ interface FieldRule {
   looser: Looser;
   /** Why a looser value is refused, in a few words. */
   why: string;
+  /** Other "section.yaml_key" fields that feed this one's value: a file writing them is checked too. */
+  alsoFrom?: readonly string[];
 }
 
 /** Every setting of a branch and what "looser" means for it. `scopes` is unioned (see below). */
@@ -67,9 +81,17 @@ export const FIELD_RULES: readonly FieldRule[] = [
   },
   { field: "signatures.trust_web_flow", looser: turnsOn, why: "GitHub's web-flow key would be trusted" },
   {
-    field: "signatures.require_signer_matches_author",
-    looser: turnsOff,
-    why: "anyone's key could sign for an author",
+    field: "signatures.signer_identity",
+    looser: weakerIdentity,
+    why: "someone else's key could sign for an author",
+    // The legacy key is folded into signer_identity (settings.ts): writing it false in a
+    // repository can loosen an org's `true`, so its place is checked too.
+    alsoFrom: ["signatures.require_signer_matches_author"],
+  },
+  {
+    field: "signatures.signer_logins",
+    looser: otherSignersFile,
+    why: "keys could be linked to other people",
   },
   { field: "reviews.required_approvals", looser: lower, why: "fewer approvals would be required" },
   {
@@ -307,15 +329,21 @@ function compareSettings(
   report: (at: Position, message: string) => void,
 ): void {
   for (const rule of FIELD_RULES) {
-    const origin = merged.origins.get(rule.field);
+    const fields = [rule.field, ...(rule.alsoFrom ?? [])];
+    const written = fields.find((field) => merged.origins.get(field)?.kind === "file");
+    const origin = written === undefined ? undefined : merged.origins.get(written);
     // A derived value loosens only if the field it derives from does, which is reported there.
-    if (origin === undefined || origin.kind !== "file") continue;
+    if (written === undefined || origin === undefined || origin.kind !== "file") continue;
     const mergedValue = valueOf(merged, rule.field);
     const baselineValue = valueOf(baseline as ResolvedSettings, rule.field);
     if (!rule.looser(mergedValue, baselineValue)) continue;
+    const baselineOrigin =
+      fields.map((field) => baseline.origins.get(field)).find((o) => o?.kind === "file") ??
+      baseline.origins.get(rule.field);
+    const what = written === rule.field ? rule.field : `${written} (as ${rule.field})`;
     report(
       { line: origin.line, column: origin.column },
-      `${label}: ${rule.field} ${show(mergedValue)} is looser than the org's ${show(baselineValue)} (${describeOrigin(baseline.origins.get(rule.field))}): ${rule.why}`,
+      `${label}: ${what} ${show(mergedValue)} is looser than the org's ${show(baselineValue)} (${describeOrigin(baselineOrigin)}): ${rule.why}`,
     );
   }
 }

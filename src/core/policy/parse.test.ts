@@ -52,7 +52,8 @@ describe("parsePolicy: strict defaults", () => {
             openpgpKeyrings: [".github/pullgate/keys"],
             sshAllowedSigners: ".github/pullgate/allowed_signers",
             trustWebFlow: false,
-            requireSignerMatchesAuthor: false,
+            signerIdentity: "author_or_committer",
+            signerLogins: null,
             scopes: [],
           },
           reviews: {

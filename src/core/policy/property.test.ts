@@ -3,7 +3,7 @@ import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { policyDigest } from "./digest.js";
 import type { BranchDoc, PolicyDoc, ProtectionDoc, ReviewsDoc, SignaturesDoc } from "./document.js";
-import type { BranchPolicy, Policy } from "./types.js";
+import { SIGNER_IDENTITY_RANK, type BranchPolicy, type Policy } from "./types.js";
 import { parsePolicy } from "./parse.js";
 
 /** Every error must be placed inside the text (1-based, at most one past the last line). */
@@ -138,6 +138,8 @@ const signatures: fc.Arbitrary<SignaturesDoc> = fc
     ssh_allowed_signers: opt(fc.option(repoPath, { nil: null })),
     trust_web_flow: opt(fc.boolean()),
     require_signer_matches_author: opt(fc.boolean()),
+    signer_identity: opt(fc.constantFrom("any" as const, "author_or_committer" as const, "author" as const)),
+    signer_logins: opt(fc.option(repoPath, { nil: null })),
     scopes: opt(
       fc.array(
         fc.record({
@@ -360,7 +362,11 @@ function expectAtLeastAsTight(merged: BranchPolicy, org: BranchPolicy): void {
   subset(s.openpgpKeyrings, org.signatures.openpgpKeyrings, "openpgp keyrings");
   expect(s.sshAllowedSigners === null || s.sshAllowedSigners === org.signatures.sshAllowedSigners).toBe(true);
   never(org.signatures.trustWebFlow, s.trustWebFlow, "trust_web_flow");
-  implies(org.signatures.requireSignerMatchesAuthor, s.requireSignerMatchesAuthor, "signer matches author");
+  expect(
+    SIGNER_IDENTITY_RANK.indexOf(s.signerIdentity),
+    "signer_identity was loosened",
+  ).toBeGreaterThanOrEqual(SIGNER_IDENTITY_RANK.indexOf(org.signatures.signerIdentity));
+  expect(s.signerLogins === null || s.signerLogins === org.signatures.signerLogins).toBe(true);
   expect(merged.reviews.requiredApprovals).toBeGreaterThanOrEqual(org.reviews.requiredApprovals);
   implies(org.reviews.requireCodeOwnerReview, merged.reviews.requireCodeOwnerReview, "code-owner review");
   implies(org.reviews.dismissStaleApprovals, merged.reviews.dismissStaleApprovals, "stale approvals");
@@ -408,6 +414,16 @@ function tightenedRepo(org: Policy, sloppy = false): fc.Arbitrary<PolicyDoc> {
               ),
               trust_web_flow: off,
               require_signer_matches_author: on,
+              signer_identity: pick(
+                fc.constantFrom(
+                  ...SIGNER_IDENTITY_RANK.slice(SIGNER_IDENTITY_RANK.indexOf(b.signatures.signerIdentity)),
+                ),
+                fc.constantFrom(...SIGNER_IDENTITY_RANK),
+              ),
+              signer_logins: pick(
+                fc.constantFrom(null, b.signatures.signerLogins),
+                fc.option(repoPath, { nil: null }),
+              ),
             })
             .map(compact),
         ),

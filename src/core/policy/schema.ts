@@ -81,10 +81,22 @@ const signatures = {
       description:
         'Trust GitHub\'s web-flow key for merge commits GitHub itself made inside the pull request (e.g. "Update branch"). Default: false.',
     },
+    signer_identity: {
+      type: "string",
+      enum: ["author_or_committer", "author", "any"],
+      description:
+        "Whose trusted key may sign a commit: author_or_committer (the signing key's person is the commit's author or committer), author (only its author) or any (any trusted key). Default: author_or_committer.",
+    },
+    signer_logins: {
+      ...repoPath,
+      type: ["string", "null"],
+      description:
+        "A file in the repository linking GitHub logins to their keys (lines of `@login identity...`, identities being OpenPGP fingerprints, SSH fingerprints or emails), or null for none: keys are then linked through the emails GitHub attributes to accounts. Default: null.",
+    },
     require_signer_matches_author: {
       type: "boolean",
       description:
-        "The signing identity (key user ID email / SSH principal) must equal the commit author's email. Default: false.",
+        "Legacy: true is signer_identity: author; false adds nothing (the signer_identity default applies). Use signer_identity.",
     },
     scopes: {
       type: "array",

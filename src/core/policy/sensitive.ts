@@ -19,7 +19,7 @@ function keyringPatterns(path: string): string[] {
 
 /** Built-in paths, then every keyring path (of each branch and of `defaults`), then the file's extras; each once. */
 export function sensitivePathsFor(
-  signatures: readonly Pick<SignaturePolicy, "openpgpKeyrings" | "sshAllowedSigners">[],
+  signatures: readonly Pick<SignaturePolicy, "openpgpKeyrings" | "sshAllowedSigners" | "signerLogins">[],
   extra: readonly string[],
 ): string[] {
   const out = new Set<string>(BUILTIN_SENSITIVE_PATHS);
@@ -27,6 +27,8 @@ export function sensitivePathsFor(
     for (const keyring of settings.openpgpKeyrings) keyringPatterns(keyring).forEach((p) => out.add(p));
     if (settings.sshAllowedSigners !== null)
       keyringPatterns(settings.sshAllowedSigners).forEach((p) => out.add(p));
+    // The signer-logins file decides whose approval is a self-approval: as sensitive as a keyring.
+    if (settings.signerLogins !== null) keyringPatterns(settings.signerLogins).forEach((p) => out.add(p));
   }
   for (const path of extra) out.add(path);
   return [...out];

@@ -1,5 +1,13 @@
 import type { ProtectionDoc, ReviewsDoc, SettingsDoc, SignaturesDoc } from "./document.js";
-import type { KeyScope, Principal, ProtectionPolicy, ReviewPolicy, SignaturePolicy } from "./types.js";
+import {
+  SIGNER_IDENTITY_RANK,
+  type KeyScope,
+  type Principal,
+  type ProtectionPolicy,
+  type ReviewPolicy,
+  type SignaturePolicy,
+  type SignerIdentity,
+} from "./types.js";
 import { joinPointer, type PositionMap } from "./yaml-positions.js";
 
 /**
@@ -43,7 +51,8 @@ export const BUILTIN_SIGNATURES: SignaturePolicy = {
   openpgpKeyrings: [".github/pullgate/keys"],
   sshAllowedSigners: ".github/pullgate/allowed_signers",
   trustWebFlow: false,
-  requireSignerMatchesAuthor: false,
+  signerIdentity: "author_or_committer",
+  signerLogins: null,
   scopes: [],
 };
 
@@ -68,6 +77,10 @@ export const BUILTIN_PROTECTION = {
   enforceAdmins: true,
   allowedBypass: [] as Principal[],
 } as const satisfies Partial<ProtectionPolicy>;
+
+function stricterIdentity(a: SignerIdentity, b: SignerIdentity): SignerIdentity {
+  return SIGNER_IDENTITY_RANK.indexOf(a) >= SIGNER_IDENTITY_RANK.indexOf(b) ? a : b;
+}
 
 /** GitHub logins and team slugs are case-insensitive: compare and digest them in lower case. */
 export function normalizePrincipal(principal: Principal): Principal {
@@ -137,11 +150,13 @@ export function resolveSettings(layers: readonly Layer[]): ResolvedSettings {
     openpgpKeyrings: [...value("signatures", "openpgp_keyrings", BUILTIN_SIGNATURES.openpgpKeyrings)],
     sshAllowedSigners: value("signatures", "ssh_allowed_signers", BUILTIN_SIGNATURES.sshAllowedSigners),
     trustWebFlow: value("signatures", "trust_web_flow", BUILTIN_SIGNATURES.trustWebFlow),
-    requireSignerMatchesAuthor: value(
-      "signatures",
-      "require_signer_matches_author",
-      BUILTIN_SIGNATURES.requireSignerMatchesAuthor,
+    signerIdentity: stricterIdentity(
+      value("signatures", "signer_identity", BUILTIN_SIGNATURES.signerIdentity),
+      // The legacy key can only tighten: true is "author", false leaves signer_identity alone
+      // (it used to mean "any"; a file that wrote it false gets the strict default now).
+      value("signatures", "require_signer_matches_author", false) ? "author" : "any",
     ),
+    signerLogins: value("signatures", "signer_logins", BUILTIN_SIGNATURES.signerLogins),
     scopes: normalizeScopes(value("signatures", "scopes", BUILTIN_SIGNATURES.scopes)),
   };
 

@@ -39,6 +39,11 @@ export interface KeyScope {
   paths: string[];
 }
 
+export type SignerIdentity = "any" | "author_or_committer" | "author";
+
+/** Weakest first: a repository policy may only move right of the org's. */
+export const SIGNER_IDENTITY_RANK: readonly SignerIdentity[] = ["any", "author_or_committer", "author"];
+
 export interface SignaturePolicy {
   /** Every commit pushed to the PR must be signed by a trusted key. */
   required: boolean;
@@ -48,8 +53,14 @@ export interface SignaturePolicy {
   sshAllowedSigners: string | null;
   /** Trust GitHub's web-flow key for merge commits GitHub itself made inside the PR (e.g. "Update branch"). */
   trustWebFlow: boolean;
-  /** The signer's identity (key user ID email / SSH principal) must equal the commit author's email. */
-  requireSignerMatchesAuthor: boolean;
+  /**
+   * Whose key may sign a commit: "author_or_committer" (default) the person of the signing key
+   * must be the commit's author or committer, "author" only its author, "any" any trusted key.
+   * The legacy `require_signer_matches_author: true` means "author". docs/policy.md, "Who signed".
+   */
+  signerIdentity: SignerIdentity;
+  /** Repo path (read from the base branch) of the signer-logins file linking keys to GitHub logins, or null. */
+  signerLogins: string | null;
   /** Optional path scoping of keys; empty = every trusted key may sign any path. */
   scopes: KeyScope[];
 }

@@ -1,7 +1,8 @@
 /**
- * Whose approval counts (invariant 3): someone other than the author, with write access, whose
- * latest opinion is APPROVED and, when stale approvals are dismissed, was given on the current
- * head. Everyone else's approval is listed with the reason it does not count, so the check run can
+ * Whose approval counts (invariant 3): someone other than the author and other than anyone who
+ * signed a commit of the PR (a signer produced the change, docs/policy.md "Who signed"), with
+ * write access, whose latest opinion is APPROVED and, when stale approvals are dismissed, was
+ * given on the current head. Everyone else's approval is listed with the reason it does not count, so the check run can
  * say exactly why ("@alice: author's own approval").
  */
 import type { ReviewPolicy } from "../policy/types.js";
@@ -77,8 +78,15 @@ export function countingApprovers(facts: ReviewFacts, reviewPolicy: ReviewPolicy
   const ignored: IgnoredApproval[] = [];
   const changesRequested: ChangeRequest[] = [];
 
+  const signed = new Map<string, string[]>();
+  for (const s of facts.signers) {
+    const key = normalizeLogin(s.login);
+    signed.set(key, [...(signed.get(key) ?? []), s.commit]);
+  }
+
   for (const opinion of opinions.values()) {
     const isAuthor = sameLogin(opinion.user, facts.author);
+    const signedCommits = signed.get(normalizeLogin(opinion.user));
     const canWrite = hasWriteAccess(facts.permissions, opinion.user);
     const approval: Approval = {
       login: opinion.user,
@@ -94,6 +102,12 @@ export function countingApprovers(facts: ReviewFacts, reviewPolicy: ReviewPolicy
     }
     if (isAuthor) {
       ignored.push({ ...approval, reason: "author's own approval" });
+    } else if (signedCommits !== undefined) {
+      const commits = [...new Set(signedCommits.map(shortSha))];
+      ignored.push({
+        ...approval,
+        reason: `self-approval: signed ${commits.length === 1 ? "commit" : "commits"} ${commits.join(", ")} of this pull request`,
+      });
     } else if (!canWrite) {
       ignored.push({
         ...approval,

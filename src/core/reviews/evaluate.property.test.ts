@@ -74,6 +74,8 @@ const inputArb: fc.Arbitrary<EvaluateReviewsInput> = fc
       .map(([base, conflicts]) => ({ ...base, ...conflicts })),
     teams: fc.record({ ops: teamArb, sec: teamArb, admins: teamArb, sre: teamArb }),
     lastPusher: fc.option(fc.constantFrom(...USERS), { nil: null, freq: 10 }),
+    // People who signed commits of the PR (any letter case): their approvals never count.
+    signers: fc.subarray([...USERS], { maxLength: 2 }),
     requiredApprovals: fc.integer({ min: 0, max: 3 }),
     requireCodeOwnerReview: fc.boolean(),
     dismissStaleApprovals: fc.boolean(),
@@ -94,6 +96,7 @@ const inputArb: fc.Arbitrary<EvaluateReviewsInput> = fc
         "acme/admins": g.teams.admins,
         "acme/sre": g.teams.sre,
       },
+      signers: g.signers.map((login) => ({ commit: HEAD, login })),
     },
     reviews: {
       requiredApprovals: g.requiredApprovals,
@@ -177,6 +180,20 @@ describe("review evaluation properties", () => {
     );
   });
 
+  it("a signer's approval never counts: making anyone a signer never makes a failing verdict pass", () => {
+    fc.assert(
+      fc.property(inputArb, fc.constantFrom(...USERS), (input, login) => {
+        const signers = [...input.facts.signers, { commit: HEAD, login }];
+        const more = verdictOf(withFacts(input, { signers }));
+        if (verdictOf(input).status !== "pass") expect(more.status).not.toBe("pass");
+        const approvals = more.rules.find((r) => r.id === "approvals");
+        for (const line of approvals?.satisfied ?? [])
+          expect(line.toLowerCase().startsWith(`@${login.toLowerCase()} `)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("removing all reviews never makes a failing verdict pass", () => {
     fc.assert(
       fc.property(inputArb, (input) => {
@@ -210,6 +227,7 @@ describe("review evaluation properties", () => {
           ([login, r]) =>
             r.state === "APPROVED" &&
             login !== facts.author.toLowerCase() &&
+            !facts.signers.some((s) => s.login.toLowerCase() === login) &&
             ["write", "maintain", "admin"].includes(permission(login)) &&
             (!policy.dismissStaleApprovals || r.commitId === facts.headSha) &&
             !(

@@ -31,4 +31,11 @@ export interface ReviewFacts {
   permissions: Record<string, Permission>;
   /** Members of teams named as owners or approvers, keyed "org/team-slug". Missing key = unknown team = no members. */
   teamMembers: Record<string, string[]>;
+  /**
+   * Who signed the PR's commits, as GitHub logins (the person each signing key maps to,
+   * src/core/signatures/signer-person.ts). Their approvals are self-approvals and never count:
+   * a person who produced a change cannot be the one who approves it. Required so that every
+   * caller decides it (an empty list says "nobody signed").
+   */
+  signers: ReadonlyArray<{ commit: string; login: string }>;
 }

@@ -1,14 +1,28 @@
 import type { SignaturePolicy } from "../policy/types.js";
 import type { Missing, RuleResult } from "../verdict/types.js";
+import type { SignerLoginsFile } from "./signer-logins.js";
+import {
+  describePerson,
+  emailLoginsOf,
+  signerIdentityEmails,
+  signerPerson,
+  type CommitPeople,
+  type SignerPerson,
+} from "./signer-person.js";
 import type { SignatureVerdict } from "./types.js";
 
 /**
  * The "signatures" rule: applies a branch's SignaturePolicy to the verdicts of the commits
  * pushed to a PR.
  * - required: every commit needs a verified signature by a key of the base branch's keyring;
- * - requireSignerMatchesAuthor: one of the signer's identities (OpenPGP user ID emails, SSH
- *   principals) must equal the author email, case-insensitively; a wildcard SSH principal
- *   ("*@example.com") is not an identity;
+ * - the key is a person (signer-person.ts): it must link to exactly one GitHub login, through
+ *   the signer-logins file or GitHub's account of one of its emails, so the review rules can
+ *   refuse that person's approval as a self-approval (docs/policy.md, "Who signed"). Unknown or
+ *   ambiguous fails closed;
+ * - signerIdentity: "author_or_committer" (default) the key's person must be the commit's author
+ *   or committer, "author" its author, "any" anyone trusted. A key matches a side when one of its
+ *   identities (OpenPGP user ID emails, SSH principals; wildcard principals are no identity)
+ *   equals that side's email, or when its login equals the login GitHub gives that email;
  * - scopes: a signer named in one or more scopes (OpenPGP primary fingerprint, SSH principal or
  *   SSH key fingerprint) may only sign commits whose changed paths all match one of those scopes'
  *   patterns; signers no scope names are not restricted. Unknown changed paths fail closed;
@@ -17,10 +31,9 @@ import type { SignatureVerdict } from "./types.js";
  *   GitHub's web-flow key. Without trustWebFlow it is judged like any other commit.
  */
 
-export interface CommitSignatureFacts {
+export interface CommitSignatureFacts extends CommitPeople {
   sha: string;
   verdict: SignatureVerdict;
-  authorEmail: string;
   changedPaths?: string[];
   isWebFlowMerge?: boolean;
 }
@@ -41,17 +54,66 @@ function signerIds(verdict: SignatureVerdict): string[] {
   return ids;
 }
 
-function identities(verdict: SignatureVerdict): string[] {
-  const all = verdict.signerEmails ?? (verdict.signerEmail === null ? [] : [verdict.signerEmail]);
-  return all.filter((e) => !/[*?!,]/.test(e)).map((e) => e.toLowerCase());
+/** Is the key's person this side (author or committer) of the commit? */
+function isSide(
+  verdict: SignatureVerdict,
+  person: SignerPerson,
+  email: string,
+  login: string | null,
+): boolean {
+  if (email !== "" && signerIdentityEmails(verdict).includes(email.toLowerCase())) return true;
+  const only = person.logins.length === 1 ? person.logins[0] : undefined;
+  return only !== undefined && login !== null && login.toLowerCase() === only;
+}
+
+/** "KEY, key of @bob" for the check text: the key (identity and fingerprint) and the person it maps to. */
+function whoSigned(verdict: SignatureVerdict, person: SignerPerson): string {
+  return `${verdict.signer ?? verdict.keyFingerprint ?? "?"}, key of ${describePerson(person)}`;
+}
+
+/** Commits whose signer is a person of the PR: verified, and not a GitHub merge trusted as such. */
+function signedByPerson(policy: SignaturePolicy, c: CommitSignatureFacts): boolean {
+  if (!c.verdict.verified || c.verdict.commit.toLowerCase() !== c.sha.toLowerCase()) return false;
+  return !(c.isWebFlowMerge === true && policy.trustWebFlow);
+}
+
+export interface CommitSigner {
+  commit: string;
+  /** Lower-cased GitHub login; a commit whose key is ambiguous is listed once per candidate. */
+  login: string;
+}
+
+/**
+ * Who signed the PR's commits, as GitHub logins, for the review rules: an approval by any of them
+ * is a self-approval. Ambiguous keys list every candidate (none of them may approve); keys that
+ * map to nobody are absent here and fail the signatures rule instead.
+ */
+export function commitSigners(
+  policy: SignaturePolicy,
+  commits: readonly CommitSignatureFacts[],
+  signerLogins: SignerLoginsFile | null,
+): CommitSigner[] {
+  const emailLogins = emailLoginsOf(commits);
+  const out: CommitSigner[] = [];
+  for (const c of commits) {
+    if (!signedByPerson(policy, c)) continue;
+    for (const login of signerPerson(c.verdict, signerLogins, emailLogins).logins)
+      out.push({ commit: c.sha, login });
+  }
+  return out;
 }
 
 export function evaluateSignatures(
   policy: SignaturePolicy,
   commits: CommitSignatureFacts[],
   matchesPattern: PatternMatcher,
+  /** The parsed signer-logins file the policy names (null when it names none). */
+  signerLogins: SignerLoginsFile | null = null,
 ): RuleResult {
   const title = "Signed commits";
+  const fileProblem = signerLoginsProblem(policy, signerLogins);
+  if (fileProblem !== null) return fileProblem;
+  const emailLogins = emailLoginsOf(commits);
   if (!policy.required) {
     return {
       id: "signatures",
@@ -60,7 +122,10 @@ export function evaluateSignatures(
       summary: "Signatures are not required on this branch",
       satisfied: commits
         .filter((c) => c.verdict.verified)
-        .map((c) => `${short(c.sha)} signed by ${c.verdict.signer ?? "?"}`),
+        .map(
+          (c) =>
+            `${short(c.sha)} signed by ${whoSigned(c.verdict, signerPerson(c.verdict, signerLogins, emailLogins))}`,
+        ),
       missing: [],
       fix: [],
     };
@@ -81,11 +146,15 @@ export function evaluateSignatures(
     ...(policy.sshAllowedSigners === null ? [] : [policy.sshAllowedSigners]),
   ];
   const where = keyrings.length === 0 ? "the repository keyring (none is configured)" : keyrings.join(", ");
+  const mapping =
+    policy.signerLogins === null
+      ? "add the key's email, verified, to its owner's GitHub account, or link the key to its owner's login in a signer-logins file (signatures.signer_logins)"
+      : `link the key to its owner's login in ${policy.signerLogins}, or add the key's email, verified, to its owner's GitHub account`;
   const satisfied: string[] = [];
   const missing: Missing[] = [];
   const fix: string[] = [];
-  const refuse = (c: CommitSignatureFacts, reason: string, remedy: string) => {
-    missing.push({ kind: "signature", commit: c.sha, reason, signer: c.verdict.signer });
+  const refuse = (c: CommitSignatureFacts, reason: string, remedy: string, signer = c.verdict.signer) => {
+    missing.push({ kind: "signature", commit: c.sha, reason, signer });
     fix.push(remedy);
   };
 
@@ -117,16 +186,30 @@ export function evaluateSignatures(
       );
       continue;
     }
-    if (policy.requireSignerMatchesAuthor) {
-      const ids = identities(v);
-      if (!ids.includes(c.authorEmail.toLowerCase())) {
-        refuse(
-          c,
-          `signed by ${v.signer ?? "?"}, whose identity (${ids.join(", ") || "none"}) is not the author email ${c.authorEmail}`,
-          `Commit ${short(c.sha)} is authored by ${c.authorEmail}: sign it with a key whose identity is that email, or author it as the key's identity (git commit --amend --no-edit --reset-author -S).`,
-        );
-        continue;
-      }
+    const person = signerPerson(v, signerLogins, emailLogins);
+    const signed = whoSigned(v, person);
+    if (person.logins.length > 1) {
+      refuse(
+        c,
+        `the signing key is linked to more than one person: ${person.links.join("; ")}`,
+        `The key that signed ${short(c.sha)} must belong to one GitHub account: correct ${policy.signerLogins ?? "the keyring"} (or the key's user IDs / principals) so that it names one person.`,
+        signed,
+      );
+      continue;
+    }
+    const identityProblem = signerIdentityProblem(policy, c, person);
+    if (identityProblem !== null) {
+      refuse(c, identityProblem.reason, identityProblem.fix, signed);
+      continue;
+    }
+    if (person.logins.length === 0) {
+      refuse(
+        c,
+        `the signing key maps to no GitHub account, so pullgate cannot tell whether its owner also approved`,
+        `For the key that signed ${short(c.sha)} (${v.keyFingerprint ?? "?"}): ${mapping}.`,
+        signed,
+      );
+      continue;
     }
     const ids = signerIds(v);
     const scopes = policy.scopes.filter((s) =>
@@ -152,7 +235,7 @@ export function evaluateSignatures(
         continue;
       }
     }
-    satisfied.push(`${short(c.sha)} signed by ${v.signer ?? "?"}`);
+    satisfied.push(`${short(c.sha)} signed by ${signed}`);
   }
   const failed = missing.length;
   return {
@@ -161,10 +244,54 @@ export function evaluateSignatures(
     status: failed === 0 ? "pass" : "fail",
     summary:
       failed === 0
-        ? `All ${commits.length} commits are signed by trusted keys`
-        : `${failed} of ${commits.length} commits lack a valid signature by a trusted key`,
+        ? `All ${commits.length} commits are signed by trusted keys of their ${policy.signerIdentity === "any" ? "signers" : policy.signerIdentity === "author" ? "authors" : "authors or committers"}`
+        : `${failed} of ${commits.length} commits lack a valid signature by a trusted key${policy.signerIdentity === "any" ? "" : ` of their ${policy.signerIdentity === "author" ? "author" : "author or committer"}`}`,
     satisfied,
     missing,
     fix,
+  };
+}
+
+/** The signer-logins file the policy names must have been read, and be free of errors (fail closed). */
+function signerLoginsProblem(policy: SignaturePolicy, file: SignerLoginsFile | null): RuleResult | null {
+  const path = policy.signerLogins;
+  if (path === null) return null;
+  const problems =
+    file === null
+      ? [`the signer-logins file ${path} was not read`]
+      : file.errors.map((e) => `${path} line ${e.line}: ${e.message}`);
+  if (problems.length === 0) return null;
+  return {
+    id: "signatures",
+    title: "Signed commits",
+    status: "error",
+    summary: `Cannot tell who signed: the signer-logins file ${path} is unusable`,
+    satisfied: [],
+    missing: problems.map((reason) => ({ kind: "facts", reason })),
+    fix: [
+      `Correct ${path} on the base branch (one \`@login identity...\` per line; an identity belongs to one login), then re-run the check.`,
+    ],
+  };
+}
+
+/** Does the key's person stand in the relation to the commit the policy asks for? */
+function signerIdentityProblem(
+  policy: SignaturePolicy,
+  c: CommitSignatureFacts,
+  person: SignerPerson,
+): { reason: string; fix: string } | null {
+  if (policy.signerIdentity === "any") return null;
+  const author = isSide(c.verdict, person, c.authorEmail, c.authorLogin);
+  if (author) return null;
+  if (policy.signerIdentity === "author_or_committer") {
+    if (isSide(c.verdict, person, c.committerEmail, c.committerLogin)) return null;
+    return {
+      reason: `the key's owner (${describePerson(person)}) is neither the author (${c.authorEmail}) nor the committer (${c.committerEmail})`,
+      fix: `Commit ${short(c.sha)} must be signed by its author or committer: the author re-signs it with their own key (git commit --amend --no-edit -S), or whoever signs it commits it as themselves (git commit --amend --no-edit --reset-author -S); signatures.signer_identity: any relaxes this.`,
+    };
+  }
+  return {
+    reason: `the key's owner (${describePerson(person)}) is not the author (${c.authorEmail})`,
+    fix: `Commit ${short(c.sha)} is authored by ${c.authorEmail}: sign it with a key of that person, or author it as the key's owner (git commit --amend --no-edit --reset-author -S).`,
   };
 }

@@ -25,6 +25,7 @@ export function facts(overrides: Partial<ReviewFacts> = {}): ReviewFacts {
     reviews: [],
     permissions: { author: "write", alice: "write", bob: "write", carol: "maintain", dave: "admin" },
     teamMembers: {},
+    signers: [],
     ...overrides,
   };
 }
