@@ -99,10 +99,15 @@ export interface AppRequest {
 function header(init: RequestInit | undefined, name: string): string | undefined {
   const headers = init?.headers;
   if (headers === undefined) return undefined;
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  if (Array.isArray(headers)) return headers.find(([k]) => k.toLowerCase() === name)?.[1];
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
-  return undefined;
+  // Octokit passes a plain object; the other two forms of HeadersInit are handled for completeness.
+  const entries: [string, unknown][] =
+    headers instanceof Headers
+      ? [...headers.entries()]
+      : Array.isArray(headers)
+        ? headers.map((pair): [string, unknown] => [String(pair[0]), pair[1]])
+        : Object.entries(headers);
+  const value = entries.find(([k]) => k.toLowerCase() === name)?.[1];
+  return typeof value === "string" ? value : undefined;
 }
 
 /**
