@@ -8,6 +8,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithDeadline } from "./github/request-
 import { createWebhookEndpoint } from "./webhook/endpoint.js";
 import { DeliveryLedger, MemoryLedgerStore, type LedgerStore } from "./webhook/delivery-ledger.js";
 import { connectRedisLedger } from "./webhook/redis-ledger.js";
+import { retryAfterSecondaryLimit } from "./github/octokit.js";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -71,7 +72,25 @@ function tunedOctokit(
     ...instance,
     request: { ...(instance.request as object | undefined), fetch: fetchWithDeadline(requestTimeoutMs) },
     ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}),
-    ...(throttle ? {} : { throttle: { ...(instance.throttle as object | undefined), enabled: false } }),
+    throttle: throttle
+      ? {
+          ...(instance.throttle as object | undefined),
+          // Probot's handler logs and never retries; keep its log line, then wait out retry-after
+          // (bounded) instead of failing the request (docs/operations.md, "Rate limits").
+          onSecondaryRateLimit: (
+            retryAfter: number,
+            options: object,
+            octokit: unknown,
+            retryCount: number,
+          ) => {
+            const logOnly = (
+              instance.throttle as { onSecondaryRateLimit?: (...a: unknown[]) => unknown } | undefined
+            )?.onSecondaryRateLimit;
+            logOnly?.(retryAfter, options, octokit, retryCount);
+            return retryAfterSecondaryLimit(retryAfter, retryCount);
+          },
+        }
+      : { ...(instance.throttle as object | undefined), enabled: false },
   }));
 }
 

@@ -1,4 +1,4 @@
-import type { CheckOutput } from "./render-check.js";
+import { fitOutput, type CheckOutput } from "./render-check.js";
 import { decodeDecision, type Decision } from "./decision.js";
 import { httpStatus, type GitHub, type RepoRef } from "./octokit.js";
 
@@ -46,18 +46,23 @@ export async function completeCheck(
     CheckOutput | { conclusion: "neutral" | "cancelled"; title: string; summary: string; text?: string },
   attempts = 4,
 ): Promise<void> {
+  // Every completing write fits GitHub's limits, whoever built the output (an error's message, an
+  // access-change mark): a 422 for size is not retried and would leave the check in progress.
+  const fitted = fitOutput(output);
   for (let attempt = 1; ; attempt++) {
     try {
       await gh.rest.checks.update({
         ...repo,
         check_run_id: checkRunId,
         status: "completed",
-        conclusion: output.conclusion,
+        conclusion: fitted.conclusion,
         completed_at: new Date().toISOString(),
+        // No annotations: pullgate reports per rule, not per line, so GitHub's 50-per-request cap
+        // on annotations never applies (docs/github-api.md, "Limits").
         output: {
-          title: output.title,
-          summary: output.summary,
-          ...(output.text ? { text: output.text } : {}),
+          title: fitted.title,
+          summary: fitted.summary,
+          ...(fitted.text ? { text: fitted.text } : {}),
         },
         actions: [REEVALUATE_ACTION],
       });

@@ -28,3 +28,21 @@ export function httpStatus(error: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** At most this many retries of one request after a secondary rate limit (docs/operations.md, "Rate limits"). */
+export const SECONDARY_LIMIT_RETRIES = 2;
+/** A `retry-after` longer than this is not waited out: the evaluation fails closed instead. */
+export const SECONDARY_LIMIT_MAX_WAIT_S = 60;
+
+/**
+ * Octokit's throttling plugin asks this whether to retry a request GitHub answered with a
+ * secondary rate limit (403 or 429 whose message says "secondary rate limit"; `retryAfter` is
+ * its `retry-after` header in seconds, 60 when absent). Probot's own handler only logs and never
+ * retries, so one such answer on any read failed the whole evaluation (closed, but for nothing).
+ * GitHub asks clients to wait `retry-after` and try again: pullgate does, a bounded number of times
+ * and only for a bounded wait, so a persistent limit still ends in a failing check with the reason,
+ * never in a pass.
+ */
+export function retryAfterSecondaryLimit(retryAfter: number, retryCount: number): boolean {
+  return retryCount < SECONDARY_LIMIT_RETRIES && retryAfter <= SECONDARY_LIMIT_MAX_WAIT_S;
+}

@@ -2,7 +2,7 @@ import type { Review, ReviewState } from "../core/reviews/types.js";
 import { ImmutableCache } from "./immutable-cache.js";
 import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
 
-/** GitHub stops listing a PR's files at 3,000 and its commits at 250 (DESIGN.md §4). */
+/** GitHub stops listing a PR's files at 3,000 and its commits at 250 (docs/github-api.md, "Limits"). */
 export const MAX_PR_FILES = 3_000;
 export const MAX_PR_COMMITS = 250;
 

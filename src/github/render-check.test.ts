@@ -1,7 +1,23 @@
 import { describe, expect, it } from "vitest";
 import type { Verdict } from "../core/verdict/types.js";
 import { decodeDecision, encodeDecision, type Decision } from "./decision.js";
-import { CHECK_OUTPUT_LIMIT, escapeMarkdown, renderCheck } from "./render-check.js";
+import {
+  CHECK_OUTPUT_LIMIT,
+  CHECK_TITLE_LIMIT,
+  TRUNCATION_NOTE,
+  escapeMarkdown,
+  fitOutput,
+  renderCheck,
+  truncateBytes,
+  utf8Prefix,
+} from "./render-check.js";
+
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+/** Does `s` survive a UTF-8 round trip unchanged, with no replacement character (no cut sequence)? */
+function wellFormed(s: string): boolean {
+  return Buffer.from(s, "utf8").toString("utf8") === s && !s.includes("\uFFFD");
+}
 
 const HEAD = "a".repeat(40);
 
@@ -121,8 +137,73 @@ describe("renderCheck", () => {
       rule: "x",
     }));
     const out = renderCheck(v, decision(v));
-    expect(out.text.length).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
-    expect(out.summary.length).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
+    expect(bytes(out.text)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
+    expect(bytes(out.summary)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
     expect(decodeDecision(out.text)).not.toBeNull();
+  });
+
+  it("a 3,000-file PR with non-ASCII paths stays within GitHub's limit in bytes, not characters", () => {
+    // The issue's case: `.length`-based truncation sent 65,535 characters = far more bytes (422).
+    const files = Array.from(
+      { length: 3000 },
+      (_, i) => `clusters/prod/équipe-${i}/déploiement-日本-${i}.yaml`,
+    );
+    const v = verdict();
+    v.rules[1]!.missing = files.map((f) => ({
+      kind: "owner-approval" as const,
+      files: [f],
+      owners: ["@acme/sre"],
+      needed: 1,
+      have: 0,
+      rule: "CODEOWNERS line 3",
+    }));
+    const untruncated = renderCheck(v, decision(v));
+    expect(bytes(untruncated.text)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
+    expect(bytes(untruncated.summary)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
+    expect(untruncated.text.endsWith(TRUNCATION_NOTE)).toBe(true);
+    expect(wellFormed(untruncated.text)).toBe(true);
+    expect(decodeDecision(untruncated.text)).toEqual(decision(v));
+    // What the old character count would have let through is over GitHub's byte limit.
+    const full = files.map((f) => `- 1 file(s) ... ${escapeMarkdown(f)}`).join("\n");
+    expect(full.slice(0, CHECK_OUTPUT_LIMIT).length).toBe(CHECK_OUTPUT_LIMIT);
+    expect(bytes(full.slice(0, CHECK_OUTPUT_LIMIT))).toBeGreaterThan(CHECK_OUTPUT_LIMIT);
+  });
+
+  it("cuts only on character boundaries, at every length (1- to 4-byte characters)", () => {
+    const text = "aé€😀\n".repeat(40);
+    for (let limit = 0; limit <= bytes(text) + 1; limit++) {
+      const cut = utf8Prefix(text, limit);
+      expect(bytes(cut)).toBeLessThanOrEqual(limit);
+      expect(text.startsWith(cut)).toBe(true);
+      expect(wellFormed(cut)).toBe(true);
+    }
+    expect(utf8Prefix(text, bytes(text))).toBe(text);
+  });
+
+  it("truncateBytes keeps the pointer to the rest and never exceeds the limit", () => {
+    const long = "日".repeat(30_000); // 90,000 bytes, 30,000 characters
+    const out = truncateBytes(long, CHECK_OUTPUT_LIMIT);
+    expect(bytes(out)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
+    expect(bytes(out)).toBeGreaterThan(CHECK_OUTPUT_LIMIT - 4 - bytes(TRUNCATION_NOTE));
+    expect(out.endsWith(TRUNCATION_NOTE)).toBe(true);
+    expect(wellFormed(out)).toBe(true);
+    expect(truncateBytes("short", CHECK_OUTPUT_LIMIT)).toBe("short");
+    // A limit below the note's own size still gives a bounded, well-formed string.
+    expect(bytes(truncateBytes(long, 10))).toBeLessThanOrEqual(10);
+  });
+
+  it("fits any output (an error message, a long title) before it is written", () => {
+    const out = fitOutput({
+      conclusion: "failure" as const,
+      title: "😀".repeat(200) + "\nsecond line",
+      summary: "é".repeat(40_000),
+      text: "x",
+    });
+    expect(bytes(out.title)).toBeLessThanOrEqual(CHECK_TITLE_LIMIT);
+    expect(out.title).not.toContain("\n");
+    expect(wellFormed(out.title)).toBe(true);
+    expect(bytes(out.summary)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
+    expect(out.text).toBe("x");
+    expect(out.conclusion).toBe("failure");
   });
 });

@@ -1,8 +1,16 @@
 import type { Missing, RuleResult, Status, Verdict } from "../core/verdict/types.js";
 import { encodeDecision, type Decision } from "./decision.js";
 
-/** GitHub caps check-run summary and text at 65,535 characters each. */
+/**
+ * GitHub caps check-run `output.title`, `summary` and `text` at 65,535 each, and counts UTF-8
+ * **bytes**, not JavaScript's UTF-16 `.length` (docs/github-api.md, "Limits"): a 3,000-file PR with
+ * non-ASCII paths rendered to 65,535 characters is 78,453 bytes, which GitHub refuses with a 422 that
+ * nothing retries, leaving the check in progress.
+ */
 export const CHECK_OUTPUT_LIMIT = 65_535;
+
+/** Our own cap for the title: it is one line in GitHub's checks list (far below GitHub's limit). */
+export const CHECK_TITLE_LIMIT = 250;
 
 export interface CheckOutput {
   conclusion: "success" | "failure";
@@ -75,20 +83,57 @@ function ruleSection(rule: RuleResult): string {
   return lines.join("\n");
 }
 
-function truncate(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  const note = "\n\n… (truncated: GitHub limits check output to 65,535 characters)";
-  return text.slice(0, limit - note.length) + note;
+/** Where the reader finds what a truncated check could not show (the rule table is never cut). */
+export const TRUNCATION_NOTE =
+  "\n\n… (truncated: GitHub limits check output to 65,535 bytes. Every changed file is in the pull " +
+  "request's “Files changed” tab; `pullgate owners --codeowners .github/CODEOWNERS PATH...` names the " +
+  "owners of any path, and “Re-evaluate” renders this check again.)";
+
+/**
+ * The longest prefix of `text` that is at most `maxBytes` UTF-8 bytes and ends on a character
+ * boundary (a cut inside a multi-byte sequence would send GitHub invalid UTF-8 or a replacement
+ * character). Prefers ending at a line break when one is close, so markdown rows stay whole.
+ */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= maxBytes) return text;
+  let end = Math.max(0, maxBytes);
+  // UTF-8 continuation bytes are 0b10xxxxxx: back off to the first byte of the character.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  // (end - 1 must not be negative: Buffer.lastIndexOf would then search from the end.)
+  const lastBreak = end > 0 ? bytes.lastIndexOf(0x0a, end - 1) : -1;
+  if (lastBreak > 0 && end - lastBreak < 1_024) end = lastBreak;
+  return bytes.subarray(0, end).toString("utf8");
+}
+
+/**
+ * `text` within `limit` UTF-8 bytes: unchanged when it fits, else cut on a character boundary with
+ * `note` (which says where the rest is) appended, the whole still within `limit`. Never throws: an
+ * output GitHub would refuse must become one it accepts, not a failed write.
+ */
+export function truncateBytes(text: string, limit: number, note: string = TRUNCATION_NOTE): string {
+  if (Buffer.byteLength(text, "utf8") <= limit) return text;
+  const noteBytes = Buffer.byteLength(note, "utf8");
+  if (noteBytes >= limit) return utf8Prefix(note, limit);
+  return utf8Prefix(text, limit - noteBytes) + note;
+}
+
+/** Any check output made to fit GitHub's limits (title on one line, within our title cap). */
+export function fitOutput<T extends { title: string; summary: string; text?: string }>(output: T): T {
+  const title = utf8Prefix(output.title.replace(/\r?\n/g, " "), CHECK_TITLE_LIMIT);
+  return {
+    ...output,
+    title,
+    summary: truncateBytes(output.summary, CHECK_OUTPUT_LIMIT),
+    ...(output.text !== undefined ? { text: truncateBytes(output.text, CHECK_OUTPUT_LIMIT) } : {}),
+  };
 }
 
 function title(verdict: Verdict): string {
   const failing = verdict.rules.filter((r) => r.status !== "pass");
   if (verdict.status === "pass") return `All ${verdict.rules.length} rules pass`;
   if (verdict.status === "error") return "pullgate could not evaluate this pull request";
-  return `${failing.length} of ${verdict.rules.length} rules not satisfied: ${failing.map((r) => r.title).join(", ")}`.slice(
-    0,
-    250,
-  );
+  return `${failing.length} of ${verdict.rules.length} rules not satisfied: ${failing.map((r) => r.title).join(", ")}`;
 }
 
 /**
@@ -119,10 +164,11 @@ export function renderCheck(verdict: Verdict, decision: Decision, notes: string[
       ? ["", "<details><summary>Passed rules</summary>", "", ...passed, "", "</details>"]
       : []),
   ].join("\n");
-  return {
+  // The decision comes first in the text, so a cut (at the end) never reaches it.
+  return fitOutput({
     conclusion: verdict.status === "pass" ? "success" : "failure",
     title: title(verdict),
-    summary: truncate(summaryLines.join("\n"), CHECK_OUTPUT_LIMIT),
-    text: truncate(text, CHECK_OUTPUT_LIMIT),
-  };
+    summary: summaryLines.join("\n"),
+    text,
+  });
 }
