@@ -11,7 +11,7 @@ import * as openpgp from "openpgp";
 import { refuse, RecordVerificationError } from "./errors.js";
 import { parseIssuedAt, parseRecordMessage, type RecordFields } from "./format.js";
 import { CLOCK_SKEW_MS } from "./time.js";
-import { fingerprintOf, readPublicKeys } from "./keys.js";
+import { fingerprintOf, ignoredPublicKeys, readPublicKeys } from "./keys.js";
 import { commitSha, parseRawCommit, RawCommitError, type RawCommit } from "./raw-commit.js";
 
 export interface AcceptedRecord {
@@ -150,7 +150,18 @@ async function verifySignature(
   const [keyID] = signature.getSigningKeyIDs();
   const signingKey = keyID === undefined ? undefined : keyring.find((key) => key.getKeys(keyID).length > 0);
   if (keyID === undefined || signingKey === undefined) {
-    refuse("UNKNOWN_KEY", `signed by key ID ${keyID?.toHex().toUpperCase() ?? "(none)"}`);
+    const ignored =
+      keyID === undefined
+        ? undefined
+        : (await ignoredPublicKeys(ctx.keyring)).find(({ key }) => key.getKeys(keyID).length > 0);
+    refuse(
+      "UNKNOWN_KEY",
+      `signed by key ID ${keyID?.toHex().toUpperCase() ?? "(none)"}` +
+        (ignored === undefined
+          ? ""
+          : `, which is in keyring text #${ignored.text + 1} but after its first armored block: ` +
+            `pullgate, like Flux, reads one armored block per file or Secret value (put each key in its own file)`),
+    );
   }
   try {
     const message = await openpgp.createMessage({ binary: new TextEncoder().encode(commit.signedPayload) });
