@@ -237,6 +237,21 @@ export function formatRecordMessage(fields: RecordFields, options: FormatOptions
     throw new Error(`a refresh record's summary must be refreshSummary(${fields.sequence - 1})`);
   }
 
+  const seal =
+    options.argocdSeal === false
+      ? null
+      : (options.argocdSeal ?? `approved by pullgate for ${fields.repository}#${fields.pullRequest}`);
+  if (seal !== null && !SAFE_TEXT.test(seal)) throw new Error("invalid Argo CD seal justification");
+
+  const paragraphs = [recordSubject(fields)];
+  const body = formatBody(options);
+  if (body !== "") paragraphs.push(body);
+  paragraphs.push(trailerParagraph(fields, seal));
+  return paragraphs.join("\n\n") + "\n";
+}
+
+/** The trailer paragraph in the one canonical order (no trailing newline). */
+function trailerParagraph(fields: RecordFields, seal: string | null): string {
   const trailers: [string, string][] = [
     [TRAILER.record, RECORD_VERSION],
     [TRAILER.repository, fields.repository],
@@ -251,20 +266,8 @@ export function formatRecordMessage(fields: RecordFields, options: FormatOptions
     [TRAILER.issuedAt, fields.issuedAt],
     [TRAILER.key, fields.key],
   ];
-  const seal =
-    options.argocdSeal === false
-      ? null
-      : (options.argocdSeal ?? `approved by pullgate for ${fields.repository}#${fields.pullRequest}`);
-  if (seal !== null) {
-    if (!SAFE_TEXT.test(seal)) throw new Error("invalid Argo CD seal justification");
-    trailers.push([TRAILER.argocdSeal, seal]);
-  }
-
-  const paragraphs = [recordSubject(fields)];
-  const body = formatBody(options);
-  if (body !== "") paragraphs.push(body);
-  paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join("\n"));
-  return paragraphs.join("\n\n") + "\n";
+  if (seal !== null) trailers.push([TRAILER.argocdSeal, seal]);
+  return trailers.map(([k, v]) => `${k}: ${v}`).join("\n");
 }
 
 function formatBody(options: FormatOptions): string {
@@ -409,6 +412,12 @@ export function parseRecordMessage(message: string): RecordMessageParse {
   errors.push(...fieldProblems(fields));
   if (errors.length === 0 && subject !== recordSubject(fields)) {
     errors.push(`subject ${JSON.stringify(subject)} does not match the trailers`);
+  }
+  // One message per record: the trailers in the formatter's order (every record ever published was
+  // written by it), so a reordered block is not a second spelling of the same record.
+  const seal = values.get(TRAILER.argocdSeal)?.[0] ?? null;
+  if (errors.length === 0 && trailerLines.join("\n") !== trailerParagraph(fields, seal)) {
+    errors.push("trailers are not in the canonical order");
   }
   const refreshOf = readRefreshParagraph(body, fields.sequence, errors);
   if (errors.length > 0) return fail(subject, body);

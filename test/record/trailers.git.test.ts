@@ -161,8 +161,9 @@ describe("the trailer block is found exactly as git interpret-trailers --parse f
           argocdSeal: parsed.argocdSeal ?? false,
         });
         expect(git).toBe(ours.slice(ours.lastIndexOf("\n\n") + 2));
+        expect(git).toBe(message.slice(message.lastIndexOf("\n\n") + 2));
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.PULLGATE_TRAILER_RUNS ?? 400) },
     );
     // Not vacuous: both outcomes occurred, including messages git reads differently.
     expect(accepted).toBeGreaterThan(40);
@@ -182,5 +183,11 @@ describe("the trailer block is found exactly as git interpret-trailers --parse f
     const spaced = `${SUBJECT}\n\nBody.\n \n${TRAILER_LINES.join("\n")}\n`;
     expect(gitTrailers(spaced)).toBe(TRAILER_LINES.join("\n") + "\n");
     expect(parseRecordMessage(spaced).fields).toBeNull();
+    // The same trailers in another order: git reads them, but it is a second spelling of the
+    // record, refused.
+    const [first, ...rest] = TRAILER_LINES;
+    const reordered = `${SUBJECT}\n\n${[...rest, first].join("\n")}\n`;
+    expect(gitTrailers(reordered)).toBe([...rest, first].join("\n") + "\n");
+    expect(parseRecordMessage(reordered).errors).toContain("trailers are not in the canonical order");
   });
 });
