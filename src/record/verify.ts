@@ -197,9 +197,10 @@ export function checkRecordMessage(commit: RawCommit): { fields: RecordFields; r
 
 /**
  * The signature was made at Pullgate-Issued-At (within the skew). The app makes them equal to the
- * second; a signer whose clock disagrees with the Issued-At it signs (a misused signing service
- * stamping a record "issued" far in the future to outlive every --max-age) is refused. It also
- * keeps pullgate's notion of the record's time the one Flux and Argo CD judge: the signature's.
+ * second; a record whose Issued-At its signer's clock contradicts (pre-signed through a signing
+ * service that stamps its own time, with a future Issued-At to outlive every --max-age) is
+ * refused. It also keeps pullgate's notion of the record's time the one Flux and Argo CD judge:
+ * the signature's. See docs/architecture.md, "Record contract".
  */
 export function checkSignatureTime(
   fields: RecordFields,

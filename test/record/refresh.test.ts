@@ -208,9 +208,11 @@ describe("the signature's creation time must match Pullgate-Issued-At", () => {
     expect(await refusal(signedAt(-60_000, -61_000 - CLOCK_SKEW_MS))).toBe("SIGNATURE_TIME_MISMATCH");
   });
 
-  it("attack: an old signature re-stamped as fresh cannot outlive --max-age", async () => {
-    // Issued-At claims "just now", the signature was made two days ago: refused, although the
-    // Issued-At alone is within max-age.
+  it("attack: a record pre-signed two days ago with a future Issued-At cannot outlive --max-age", async () => {
+    // Someone who could submit payloads to the app's signing service (which stamps its own clock)
+    // for a moment has records signed that claim a later Issued-At, to serve them as "fresh"
+    // later: the signature's own time gives them away. (A holder of the raw key can choose any
+    // signature time; this check is not about that case.)
     expect(await refusal(signedAt(-60_000, -2 * 86_400_000))).toBe("SIGNATURE_TIME_MISMATCH");
     // The same record told honestly is simply too old.
     expect(await refusal(signedAt(-2 * 86_400_000, -2 * 86_400_000))).toBe("EXPIRED");
