@@ -1,5 +1,5 @@
 /**
- * The app's record-signing key: OpenPGP v4, EdDSA on the "legacy" ed25519 curve (DESIGN.md §3), the
+ * The app's record-signing key: OpenPGP v4, EdDSA on the "legacy" ed25519 curve (docs/architecture.md, "Record contract"), the
  * newest form GnuPG 2.2 still imports (it knows neither RFC 9580 v6 keys nor algorithm id 27).
  */
 
