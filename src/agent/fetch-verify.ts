@@ -1,10 +1,17 @@
 /**
- * Fetch approved/<env> into the cache and verify the commit it points at: the I/O half of
- * `pullgate verify` and of each agent tick. The checks themselves are src/record/verify.ts.
+ * Fetch approved/<env> into the cache and verify the commit it points at, and every record between
+ * the last accepted one and it: the I/O half of `pullgate verify` and of each agent tick. The
+ * checks themselves are src/record/verify.ts and src/record/chain.ts.
  */
 
+import { readVerificationInput, verifyRecordsBetween, type RecordObjects } from "../record/chain.js";
 import { RecordVerificationError } from "../record/errors.js";
-import { verifyRecord, type AcceptedRecord, type VerifiedRecord } from "../record/verify.js";
+import {
+  verifyRecord,
+  type AcceptedRecord,
+  type RecordVerificationContext,
+  type VerifiedRecord,
+} from "../record/verify.js";
 import type { GitCache } from "./git.js";
 
 export interface FetchVerifyOptions {
@@ -19,8 +26,13 @@ export interface FetchVerifyOptions {
   maxAgeMs: number | null;
 }
 
+export interface FetchVerifyResult extends VerifiedRecord {
+  /** How many records between the last accepted one and this one were verified as well. */
+  intermediateRecords: number;
+}
+
 /** Returns the verified record or throws RecordVerificationError (FETCH_FAILED when git could not fetch). */
-export async function fetchAndVerify(options: FetchVerifyOptions): Promise<VerifiedRecord> {
+export async function fetchAndVerify(options: FetchVerifyOptions): Promise<FetchVerifyResult> {
   const { cache } = options;
   let recordCommit: string;
   try {
@@ -33,34 +45,24 @@ export async function fetchAndVerify(options: FetchVerifyOptions): Promise<Verif
     );
   }
 
-  const recordRaw = await cache.catCommit(recordCommit);
-  const parents = parentsOf(recordRaw);
-  // Read what the verifier needs; absent objects are passed as null and refused by the check that needs them.
-  const previousRecordRaw =
-    parents.length === 2 && parents[0] !== undefined && (await cache.hasCommit(parents[0]))
-      ? await cache.catCommit(parents[0])
-      : null;
-  const source = parents[parents.length - 1];
-  const sourceCommitTree = source === undefined ? null : await cache.treeOf(source);
+  // The fetch brought the whole record chain and its source commits into the cache.
+  const objects: RecordObjects = {
+    commit: async (sha) => ((await cache.hasCommit(sha)) ? cache.catCommit(sha) : null),
+    treeOf: (sha) => cache.treeOf(sha),
+  };
   const last = options.lastAccepted;
   const descendsFromLastAccepted =
     last === null ? null : await cache.firstParentChainContains(recordCommit, last.recordCommit);
-
-  return verifyRecord(
-    { recordCommit, recordRaw, previousRecordRaw, sourceCommitTree, descendsFromLastAccepted },
-    {
-      keyring: options.keyring,
-      repository: options.repository,
-      environment: options.environment,
-      lastAccepted: last,
-      now: options.now,
-      maxAgeMs: options.maxAgeMs,
-    },
-  );
-}
-
-/** Parent SHAs from a raw commit's headers (lenient: the verifier re-parses strictly). */
-function parentsOf(raw: string): string[] {
-  const headers = raw.slice(0, Math.max(0, raw.indexOf("\n\n")));
-  return [...headers.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((m) => m[1] ?? "");
+  const input = await readVerificationInput(objects, recordCommit, descendsFromLastAccepted);
+  const ctx: RecordVerificationContext = {
+    keyring: options.keyring,
+    repository: options.repository,
+    environment: options.environment,
+    lastAccepted: last,
+    now: options.now,
+    maxAgeMs: options.maxAgeMs,
+  };
+  const record = await verifyRecord(input, ctx);
+  const intermediateRecords = await verifyRecordsBetween(objects, record, ctx);
+  return { ...record, intermediateRecords };
 }

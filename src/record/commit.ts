@@ -1,5 +1,5 @@
 /**
- * Builds the exact text of a record commit (DESIGN.md §3): the source commit's tree, parents
+ * Builds the exact text of a record commit (docs/architecture.md, "Record contract"): the source commit's tree, parents
  * [previous record, source commit] (only the source commit for the first record), explicit author and
  * committer dates in UTC, and the record message. The app signs these exact bytes and sends the same
  * parts to `POST git/commits`, which rebuilds the same text; so every part is explicit here.

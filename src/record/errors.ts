@@ -1,5 +1,5 @@
 /**
- * Why an agent refuses a record (DESIGN.md §5). Callers branch on `code`; people read `message`.
+ * Why an agent refuses a record (docs/architecture.md, "Record contract"). Callers branch on `code`; people read `message`.
  */
 
 export type RecordRefusalCode =
@@ -8,6 +8,7 @@ export type RecordRefusalCode =
   | "UNSIGNED"
   | "UNKNOWN_KEY"
   | "SIGNATURE_INVALID"
+  | "SIGNATURE_TIME_MISMATCH"
   | "KEY_MISMATCH"
   | "WRONG_REPOSITORY"
   | "WRONG_ENVIRONMENT"
@@ -25,6 +26,8 @@ export const REFUSAL_MESSAGES: Record<RecordRefusalCode, string> = {
   UNSIGNED: "the record carries no OpenPGP signature",
   UNKNOWN_KEY: "the record is signed by a key that is not in the pinned keyring",
   SIGNATURE_INVALID: "the record's signature does not verify (forged or tampered record)",
+  SIGNATURE_TIME_MISMATCH:
+    "the record's signature was not made at its Pullgate-Issued-At (misused signing key or forged time)",
   KEY_MISMATCH: "the record's Pullgate-Key trailer does not name the key that signed it",
   WRONG_REPOSITORY: "the record approves a revision of another repository (mix-and-match)",
   WRONG_ENVIRONMENT: "the record approves a revision for another environment (mix-and-match)",

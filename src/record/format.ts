@@ -1,7 +1,12 @@
 /**
- * The approved-revision record's commit message (DESIGN.md §3): a subject line, an optional body
- * (human text and/or a fenced JSON decision block for offline audit), and a LAST paragraph made only
- * of git trailers, so `git interpret-trailers --parse` reads exactly the record's fields.
+ * The approved-revision record's commit message (docs/architecture.md, "Record contract"): a subject
+ * line, an optional body (human text and/or a fenced JSON decision block for offline audit), and a
+ * LAST paragraph made only of git trailers, so `git interpret-trailers --parse` reads exactly the
+ * record's fields (test/record/trailers.git.test.ts checks that against git).
+ *
+ * A refresh record (the same source re-issued as proof of freshness) keeps `Pullgate-Record: 1` and
+ * the same trailers, so agents already deployed accept it; its body starts with the fixed refresh
+ * paragraph (refreshSummary), which the parser reads and the verifier checks against the parents.
  *
  * Formatting is total over valid fields and parsing is strict: every required trailer exactly once
  * (Approved-By at least once), every value in its canonical form, no unknown trailer. A parser that
@@ -71,6 +76,11 @@ export interface RecordMessageParse {
   body: string;
   /** The Argocd-gpg-seal justification, when present. */
   argocdSeal: string | null;
+  /**
+   * For a refresh record, the sequence of the record it re-issues (from the body's refresh
+   * paragraph); null for a record of a landing. The verifier checks it against the parents.
+   */
+  refreshOf: number | null;
 }
 
 const SHA1 = /^[0-9a-f]{40}$/;
@@ -173,6 +183,27 @@ export function shortSha(sha: string): string {
   return sha.slice(0, 12);
 }
 
+/**
+ * The first body paragraph of a refresh record, byte for byte. Old agents ignore the body; new ones
+ * read it (parseRecordMessage's refreshOf) and require the parents to agree.
+ */
+export function refreshSummary(previousSequence: number): string {
+  return (
+    `Refresh of record #${previousSequence}: the same source commit and tree, re-signed as proof of ` +
+    `freshness; nothing new to deploy.`
+  );
+}
+
+const REFRESH_PREFIX = "Refresh of record #";
+
+/**
+ * git interpret-trailers ends the message at the first line that starts with "---" followed by
+ * whitespace or the end of the line (format-patch's divider): trailers after it are not trailers
+ * to git. Records never contain such a line (the formatter refuses every "---" line; so does the
+ * parser, which keeps our reading and git's identical).
+ */
+const DIVIDER_LINE = /^---/m;
+
 export function recordSubject(
   fields: Pick<RecordFields, "environment" | "sequence" | "sourceCommit">,
 ): string {
@@ -198,7 +229,29 @@ export interface FormatOptions {
 export function formatRecordMessage(fields: RecordFields, options: FormatOptions = {}): string {
   const problems = fieldProblems(fields);
   if (problems.length > 0) throw new Error(`invalid record fields: ${problems.join("; ")}`);
+  const summary = options.summary?.replace(/\r/g, "").trim() ?? "";
+  if (
+    summary.startsWith(REFRESH_PREFIX) &&
+    summary.split("\n\n")[0] !== refreshSummary(fields.sequence - 1)
+  ) {
+    throw new Error(`a refresh record's summary must be refreshSummary(${fields.sequence - 1})`);
+  }
 
+  const seal =
+    options.argocdSeal === false
+      ? null
+      : (options.argocdSeal ?? `approved by pullgate for ${fields.repository}#${fields.pullRequest}`);
+  if (seal !== null && !SAFE_TEXT.test(seal)) throw new Error("invalid Argo CD seal justification");
+
+  const paragraphs = [recordSubject(fields)];
+  const body = formatBody(options);
+  if (body !== "") paragraphs.push(body);
+  paragraphs.push(trailerParagraph(fields, seal));
+  return paragraphs.join("\n\n") + "\n";
+}
+
+/** The trailer paragraph in the one canonical order (no trailing newline). */
+function trailerParagraph(fields: RecordFields, seal: string | null): string {
   const trailers: [string, string][] = [
     [TRAILER.record, RECORD_VERSION],
     [TRAILER.repository, fields.repository],
@@ -213,20 +266,8 @@ export function formatRecordMessage(fields: RecordFields, options: FormatOptions
     [TRAILER.issuedAt, fields.issuedAt],
     [TRAILER.key, fields.key],
   ];
-  const seal =
-    options.argocdSeal === false
-      ? null
-      : (options.argocdSeal ?? `approved by pullgate for ${fields.repository}#${fields.pullRequest}`);
-  if (seal !== null) {
-    if (!SAFE_TEXT.test(seal)) throw new Error("invalid Argo CD seal justification");
-    trailers.push([TRAILER.argocdSeal, seal]);
-  }
-
-  const paragraphs = [recordSubject(fields)];
-  const body = formatBody(options);
-  if (body !== "") paragraphs.push(body);
-  paragraphs.push(trailers.map(([k, v]) => `${k}: ${v}`).join("\n"));
-  return paragraphs.join("\n\n") + "\n";
+  if (seal !== null) trailers.push([TRAILER.argocdSeal, seal]);
+  return trailers.map(([k, v]) => `${k}: ${v}`).join("\n");
 }
 
 function formatBody(options: FormatOptions): string {
@@ -238,7 +279,7 @@ function formatBody(options: FormatOptions): string {
     // body visibly prose by refusing lines that start with our trailer prefix.
     if (/^pullgate-/im.test(summary)) throw new Error("summary must not contain Pullgate- lines");
     // git interpret-trailers stops at a "---" line (the patch divider of format-patch messages).
-    if (/^---/m.test(summary)) throw new Error('summary must not contain a line starting with "---"');
+    if (DIVIDER_LINE.test(summary)) throw new Error('summary must not contain a line starting with "---"');
     parts.push(summary);
   }
   if (options.decision !== undefined) {
@@ -275,6 +316,7 @@ export function parseRecordMessage(message: string): RecordMessageParse {
     subject,
     body,
     argocdSeal: null,
+    refreshOf: null,
   });
 
   if (typeof message !== "string") {
@@ -284,6 +326,8 @@ export function parseRecordMessage(message: string): RecordMessageParse {
   if (message.includes("\r")) errors.push("message contains a carriage return");
   if (/[^\P{Cc}\n]/u.test(message)) errors.push("message contains control characters");
   if (!message.endsWith("\n")) errors.push("message does not end with a newline");
+  if (DIVIDER_LINE.test(message))
+    errors.push('message has a line starting with "---" (git\'s patch divider)');
   if (errors.length > 0) return fail();
 
   const paragraphs = message.slice(0, -1).split("\n\n");
@@ -369,6 +413,35 @@ export function parseRecordMessage(message: string): RecordMessageParse {
   if (errors.length === 0 && subject !== recordSubject(fields)) {
     errors.push(`subject ${JSON.stringify(subject)} does not match the trailers`);
   }
+  // One message per record: the trailers in the formatter's order (every record ever published was
+  // written by it), so a reordered block is not a second spelling of the same record.
+  const seal = values.get(TRAILER.argocdSeal)?.[0] ?? null;
+  if (errors.length === 0 && trailerLines.join("\n") !== trailerParagraph(fields, seal)) {
+    errors.push("trailers are not in the canonical order");
+  }
+  const refreshOf = readRefreshParagraph(body, fields.sequence, errors);
   if (errors.length > 0) return fail(subject, body);
-  return { fields, errors, subject, body, argocdSeal: values.get(TRAILER.argocdSeal)?.[0] ?? null };
+  return {
+    fields,
+    errors,
+    subject,
+    body,
+    argocdSeal: values.get(TRAILER.argocdSeal)?.[0] ?? null,
+    refreshOf,
+  };
+}
+
+/** The re-issued sequence when the body starts with the refresh paragraph; errors for a near miss. */
+function readRefreshParagraph(body: string, sequence: number, errors: string[]): number | null {
+  const first = body.split("\n\n")[0] ?? "";
+  // Only the first paragraph counts: it is the app's own text (the decision block that may follow
+  // quotes data from GitHub, which must never be able to turn a record into a refresh).
+  if (!first.startsWith(REFRESH_PREFIX)) return null;
+  if (sequence < 2 || first !== refreshSummary(sequence - 1)) {
+    errors.push(
+      `the refresh paragraph must be exactly ${JSON.stringify(refreshSummary(Math.max(1, sequence - 1)))}`,
+    );
+    return null;
+  }
+  return sequence - 1;
 }

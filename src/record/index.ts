@@ -13,6 +13,7 @@ export {
   parseIssuedAt,
   parseRecordMessage,
   recordSubject,
+  refreshSummary,
   type FormatOptions,
   type RecordFields,
   type RecordMessageParse,
@@ -35,6 +36,9 @@ export {
 } from "./keys.js";
 export { githubCreateCommitRequest, signCommitPayload, signRecord, type SignedRecordCommit } from "./sign.js";
 export { REFUSAL_MESSAGES, RecordVerificationError, type RecordRefusalCode } from "./errors.js";
+export { buildRefreshRecord, type RefreshInput } from "./refresh.js";
+export { CLOCK_SKEW_MS, ISSUE_BACKDATE_MS, recordIssuedAt } from "./time.js";
+export { parentsOf, readVerificationInput, verifyRecordsBetween, type RecordObjects } from "./chain.js";
 export {
   verifyRecord,
   type AcceptedRecord,

@@ -1,5 +1,5 @@
 /**
- * The app's record-signing key: OpenPGP v4, EdDSA on the "legacy" ed25519 curve (DESIGN.md §3), the
+ * The app's record-signing key: OpenPGP v4, EdDSA on the "legacy" ed25519 curve (docs/architecture.md, "Record contract"), the
  * newest form GnuPG 2.2 still imports (it knows neither RFC 9580 v6 keys nor algorithm id 27).
  */
 
@@ -49,18 +49,47 @@ export async function loadSigningKey(armoredKey: string, passphrase?: string): P
   return openpgp.decryptKey({ privateKey: key, passphrase });
 }
 
-/** Reads every public key in one or more armored blocks (a keyring file may hold several). */
+const PUBLIC_KEY_BLOCK = /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g;
+
+/**
+ * Reads the public keys of each armored text (a keyring file, a Secret value): every key in its
+ * FIRST armored block, as Flux (go-git's Commit.Verify: go-crypto's ReadArmoredKeyRing decodes one
+ * armor block) and `pullgate verify-commit` (openpgp.js readKeys) read it. A second block
+ * concatenated after the first is ignored by all three (docs/agents.md, "one key per Secret
+ * value"); several keys go in one block (`gpg --export --armor A B`) or in several files.
+ */
 export async function readPublicKeys(armored: string[]): Promise<openpgp.Key[]> {
   const keys: openpgp.Key[] = [];
   for (const text of armored) {
-    // Several concatenated armored blocks are common in .asc keyring files: read each block.
-    const blocks = text.match(
-      /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g,
-    );
-    if (blocks === null) throw new Error("no armored OpenPGP public key block found");
-    for (const block of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys: block })));
+    const [first] = text.match(PUBLIC_KEY_BLOCK) ?? [];
+    if (first === undefined) throw new Error("no armored OpenPGP public key block found");
+    keys.push(...(await openpgp.readKeys({ armoredKeys: first })));
   }
   return keys;
+}
+
+/**
+ * The keys in the armored blocks readPublicKeys ignores (after the first of a text), with the
+ * text's index: only to explain a refusal ("that key is in your file, but in a second block").
+ * Unreadable blocks are skipped.
+ */
+export async function ignoredPublicKeys(armored: string[]): Promise<{ text: number; key: openpgp.Key }[]> {
+  const found: { text: number; key: openpgp.Key }[] = [];
+  for (const [index, text] of armored.entries()) {
+    for (const block of (text.match(PUBLIC_KEY_BLOCK) ?? []).slice(1)) {
+      try {
+        for (const key of await openpgp.readKeys({ armoredKeys: block })) found.push({ text: index, key });
+      } catch {
+        // not readable: nothing to explain with it
+      }
+    }
+  }
+  return found;
+}
+
+/** How many armored public key blocks each text holds (more than one: all but the first are ignored). */
+export function armoredKeyBlockCounts(armored: string[]): number[] {
+  return armored.map((text) => (text.match(PUBLIC_KEY_BLOCK) ?? []).length);
 }
 
 export function fingerprintOf(key: openpgp.Key): string {

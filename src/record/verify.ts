@@ -1,7 +1,8 @@
 /**
  * Verifies an approved-revision record, sigstore-style: a fixed list of small checks, in order, each
- * of which either passes or throws RecordVerificationError with a code (DESIGN.md §5). The trailers
- * are only interpreted after the signature over them verified: nothing unauthenticated is trusted.
+ * of which either passes or throws RecordVerificationError with a code (docs/architecture.md,
+ * "Record contract"). The trailers are only interpreted after the signature over them verified:
+ * nothing unauthenticated is trusted.
  *
  * Pure: the adapter (src/agent) fetches and supplies the raw objects and the ancestry answer.
  */
@@ -9,7 +10,8 @@
 import * as openpgp from "openpgp";
 import { refuse, RecordVerificationError } from "./errors.js";
 import { parseIssuedAt, parseRecordMessage, type RecordFields } from "./format.js";
-import { fingerprintOf, readPublicKeys } from "./keys.js";
+import { CLOCK_SKEW_MS } from "./time.js";
+import { fingerprintOf, ignoredPublicKeys, readPublicKeys } from "./keys.js";
 import { commitSha, parseRawCommit, RawCommitError, type RawCommit } from "./raw-commit.js";
 
 export interface AcceptedRecord {
@@ -47,7 +49,10 @@ export interface RecordVerificationContext {
   now: Date;
   /** Refuse records issued longer ago than this (freeze protection); null: no limit. */
   maxAgeMs: number | null;
-  /** Tolerated clock skew for records issued "in the future". Default 5 minutes. */
+  /**
+   * Tolerated clock skew: for records issued "in the future", and between the signature's creation
+   * time and Pullgate-Issued-At. Default CLOCK_SKEW_MS (5 minutes, src/record/time.ts).
+   */
   maxClockSkewMs?: number;
 }
 
@@ -59,26 +64,35 @@ export interface VerifiedRecord {
   signer: string;
   /** True when this is the record already accepted last time (nothing new to deploy). */
   unchanged: boolean;
+  /**
+   * True when the record re-issues its previous record's source commit and tree (a refresh): proof
+   * of freshness, nothing new to deploy.
+   */
+  refresh: boolean;
+  /** The signature's creation time (within the skew of Pullgate-Issued-At). */
+  signedAt: Date;
 }
 
-const DEFAULT_SKEW_MS = 5 * 60 * 1000;
+const DEFAULT_SKEW_MS = CLOCK_SKEW_MS;
 
-/** Runs every check of DESIGN.md §5; returns the verified record or throws RecordVerificationError. */
+/** Runs every check, in order; returns the verified record or throws RecordVerificationError. */
 export async function verifyRecord(
   input: RecordVerificationInput,
   ctx: RecordVerificationContext,
 ): Promise<VerifiedRecord> {
   const commit = checkWellFormedCommit(input);
-  const signer = await checkSignature(commit, ctx);
-  const fields = checkRecordMessage(commit);
+  const { signer, signedAt } = await verifySignature(commit, ctx);
+  const { fields, refreshOf } = checkRecordMessage(commit);
   checkKeyTrailer(fields, signer);
+  checkSignatureTime(fields, signedAt, ctx);
   checkRepositoryAndEnvironment(fields, ctx);
-  checkParents(commit, fields, input);
+  const previous = checkParents(commit, fields, input);
+  const refresh = checkRefresh(fields, refreshOf, previous);
   checkTree(commit, fields, input);
   checkFreshness(fields, ctx);
   const unchanged = checkSequence(input, fields, ctx);
   if (!unchanged) checkDescent(input, ctx);
-  return { recordCommit: input.recordCommit, fields, commit, signer, unchanged };
+  return { recordCommit: input.recordCommit, fields, commit, signer, unchanged, refresh, signedAt };
 }
 
 /** The object is the commit the ref names, and it parses. */
@@ -104,6 +118,13 @@ function parseCommitOrRefuse(
 
 /** Exactly one signature, by a key in the pinned keyring, valid over the exact commit bytes. */
 export async function checkSignature(commit: RawCommit, ctx: RecordVerificationContext): Promise<string> {
+  return (await verifySignature(commit, ctx)).signer;
+}
+
+async function verifySignature(
+  commit: RawCommit,
+  ctx: RecordVerificationContext,
+): Promise<{ signer: string; signedAt: Date }> {
   if (commit.gpgsig === null) refuse("UNSIGNED", "no gpgsig header");
   if (!commit.gpgsig.startsWith("-----BEGIN PGP SIGNATURE-----")) {
     refuse("SIGNATURE_INVALID", "the gpgsig header is not an OpenPGP signature");
@@ -117,6 +138,8 @@ export async function checkSignature(commit: RawCommit, ctx: RecordVerificationC
   if (signature.packets.length !== 1) {
     refuse("SIGNATURE_INVALID", `expected one signature packet, found ${signature.packets.length}`);
   }
+  const signedAt = signature.packets[0]?.created ?? null;
+  if (signedAt === null) refuse("SIGNATURE_INVALID", "the signature has no creation time");
   let keyring: openpgp.Key[];
   try {
     keyring = await readPublicKeys(ctx.keyring);
@@ -127,7 +150,18 @@ export async function checkSignature(commit: RawCommit, ctx: RecordVerificationC
   const [keyID] = signature.getSigningKeyIDs();
   const signingKey = keyID === undefined ? undefined : keyring.find((key) => key.getKeys(keyID).length > 0);
   if (keyID === undefined || signingKey === undefined) {
-    refuse("UNKNOWN_KEY", `signed by key ID ${keyID?.toHex().toUpperCase() ?? "(none)"}`);
+    const ignored =
+      keyID === undefined
+        ? undefined
+        : (await ignoredPublicKeys(ctx.keyring)).find(({ key }) => key.getKeys(keyID).length > 0);
+    refuse(
+      "UNKNOWN_KEY",
+      `signed by key ID ${keyID?.toHex().toUpperCase() ?? "(none)"}` +
+        (ignored === undefined
+          ? ""
+          : `, which is in keyring text #${ignored.text + 1} but after its first armored block: ` +
+            `pullgate, like Flux, reads one armored block per file or Secret value (put each key in its own file)`),
+    );
   }
   try {
     const message = await openpgp.createMessage({ binary: new TextEncoder().encode(commit.signedPayload) });
@@ -148,17 +182,40 @@ export async function checkSignature(commit: RawCommit, ctx: RecordVerificationC
     if (error instanceof RecordVerificationError) throw error;
     refuse("SIGNATURE_INVALID", errorMessage(error));
   }
-  return fingerprintOf(signingKey);
+  return { signer: fingerprintOf(signingKey), signedAt };
 }
 
-/** The (now authenticated) message is a well-formed record. */
-export function checkRecordMessage(commit: RawCommit): RecordFields {
+/** The (now authenticated) message is a well-formed record; refreshOf from its refresh paragraph. */
+export function checkRecordMessage(commit: RawCommit): { fields: RecordFields; refreshOf: number | null } {
   if (commit.otherHeaders.length > 0) {
     refuse("MALFORMED_RECORD", `unexpected header ${commit.otherHeaders[0]?.name ?? ""}`);
   }
   const parsed = parseRecordMessage(commit.message);
   if (parsed.fields === null) refuse("MALFORMED_RECORD", parsed.errors.join("; "));
-  return parsed.fields;
+  return { fields: parsed.fields, refreshOf: parsed.refreshOf };
+}
+
+/**
+ * The signature was made at Pullgate-Issued-At (within the skew). The app makes them equal to the
+ * second; a record whose Issued-At its signer's clock contradicts (pre-signed through a signing
+ * service that stamps its own time, with a future Issued-At to outlive every --max-age) is
+ * refused. It also keeps pullgate's notion of the record's time the one Flux and Argo CD judge:
+ * the signature's. See docs/architecture.md, "Record contract".
+ */
+export function checkSignatureTime(
+  fields: RecordFields,
+  signedAt: Date,
+  ctx: RecordVerificationContext,
+): void {
+  const issued = parseIssuedAt(fields.issuedAt);
+  if (issued === null) refuse("MALFORMED_RECORD", "unreadable Pullgate-Issued-At");
+  const skew = ctx.maxClockSkewMs ?? DEFAULT_SKEW_MS;
+  if (Math.abs(signedAt.getTime() - issued) > skew) {
+    refuse(
+      "SIGNATURE_TIME_MISMATCH",
+      `signed at ${signedAt.toISOString()}, Pullgate-Issued-At is ${fields.issuedAt} (more than ${Math.round(skew / 1000)}s apart)`,
+    );
+  }
 }
 
 /** The Pullgate-Key trailer names the key that actually signed (no confusion on key rotation). */
@@ -179,15 +236,21 @@ export function checkRepositoryAndEnvironment(fields: RecordFields, ctx: RecordV
 
 /**
  * Parents are [previous record, source commit] (just [source commit] for #1), and the previous record
- * is record #n-1 of the same repository and environment.
+ * is record #n-1 of the same repository and environment. Returns the previous record's fields (null
+ * for #1). The previous record's own signature is not checked here: fetchAndVerify checks every
+ * record between the last accepted one and this one (verifyRecordsBetween).
  */
-export function checkParents(commit: RawCommit, fields: RecordFields, input: RecordVerificationInput): void {
+export function checkParents(
+  commit: RawCommit,
+  fields: RecordFields,
+  input: RecordVerificationInput,
+): RecordFields | null {
   const { parents } = commit;
   if (fields.sequence === 1) {
     if (parents.length !== 1 || parents[0] !== fields.sourceCommit) {
       refuse("PARENTS_INVALID", "record #1 must have exactly one parent, its source commit");
     }
-    return;
+    return null;
   }
   if (parents.length !== 2 || parents[1] !== fields.sourceCommit) {
     refuse(
@@ -213,6 +276,30 @@ export function checkParents(commit: RawCommit, fields: RecordFields, input: Rec
         `expected #${fields.sequence - 1} of ${fields.repository}/${fields.environment}`,
     );
   }
+  return previousFields;
+}
+
+/**
+ * A refresh re-issues the previous record's source: the refresh paragraph and the parents must agree
+ * (a body saying "nothing new to deploy" over a new source would mislead whoever reads it). A record
+ * naming its previous record's source commit is a refresh either way: nothing new to deploy.
+ */
+export function checkRefresh(
+  fields: RecordFields,
+  refreshOf: number | null,
+  previous: RecordFields | null,
+): boolean {
+  const sameSource =
+    previous !== null &&
+    previous.sourceCommit === fields.sourceCommit &&
+    previous.sourceTree === fields.sourceTree;
+  if (refreshOf !== null && !sameSource) {
+    refuse(
+      "PARENTS_INVALID",
+      `record #${fields.sequence} says it refreshes #${refreshOf} but names another source commit than it`,
+    );
+  }
+  return sameSource;
 }
 
 /** The record's tree is the named source tree, which is the named source commit's tree. */

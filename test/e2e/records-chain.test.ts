@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fingerprintOf, readPublicKeys } from "../../src/record/index.js";
+import { fingerprintOf, ISSUE_BACKDATE_MS, parseIssuedAt, readPublicKeys } from "../../src/record/index.js";
 import { ORG, REPO, startAppHarness, type AppHarness } from "../helpers/app-harness.js";
 import {
   cli,
@@ -162,6 +162,14 @@ describe("e2e: merges publish a verifiable record chain", () => {
       for (const sha of [source, headSha])
         trees.set(sha, (await git(h, clone, ["rev-parse", `${sha}^{tree}`])).trim());
     }
+    // Records are dated ISSUE_BACKDATE_MS before the app's clock, never before the key's creation
+    // (docs/architecture.md, "Record contract"): read after publishing, so no race with the clock.
+    const [appKey] = await readPublicKeys([h.recordPublicKey]);
+    if (appKey === undefined) throw new Error("no app key");
+    const latestIssue = Math.max(
+      Date.now() - ISSUE_BACKDATE_MS,
+      Math.ceil(appKey.getCreationTime().getTime() / 1000) * 1000,
+    );
     records.forEach((record: RecordView, i) => {
       const merge = landed[i];
       if (merge === undefined) throw new Error("missing merge");
@@ -184,6 +192,9 @@ describe("e2e: merges publish a verifiable record chain", () => {
       });
       expect(record.trailers["Pullgate-Policy-Digest"]?.[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(record.trailers["Pullgate-Issued-At"]?.[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(parseIssuedAt(record.trailers["Pullgate-Issued-At"]?.[0] ?? "")).toBeLessThanOrEqual(
+        latestIssue,
+      );
     });
   });
 

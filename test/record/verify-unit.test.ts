@@ -118,7 +118,8 @@ describe("verifyRecord (pure)", () => {
       verifyRecord(input, { ...ctx, now: new Date(now.getTime() - 600_000) }),
       "SIGNATURE_INVALID",
     );
-    // Signed now, but the trailer claims an issue time an hour ahead (to outlive --max-age).
+    // Signed now, but the trailer claims an issue time an hour ahead (to outlive --max-age): the
+    // signature's own time gives it away.
     const future = buildRecordCommit({
       fields: fieldsFor(key, SOURCE, 1, { issuedAt: formatIssuedAt(new Date(now.getTime() + 3600_000)) }),
       previousRecord: null,
@@ -127,6 +128,21 @@ describe("verifyRecord (pure)", () => {
     const futureRaw = insertGpgsig(future.raw, await signCommitPayload(future.raw, key.signingKey, now));
     await expectCode(
       verifyRecord({ ...input, recordCommit: commitSha(futureRaw), recordRaw: futureRaw }, ctx),
+      "SIGNATURE_TIME_MISMATCH",
+    );
+    // Issued 9 minutes ahead, signed 4 minutes ahead: the signature is within the skew of both the
+    // clock and Issued-At, the issue time is not.
+    const ahead = buildRecordCommit({
+      fields: fieldsFor(key, SOURCE, 1, { issuedAt: formatIssuedAt(new Date(now.getTime() + 540_000)) }),
+      previousRecord: null,
+      identity,
+    });
+    const aheadRaw = insertGpgsig(
+      ahead.raw,
+      await signCommitPayload(ahead.raw, key.signingKey, new Date(now.getTime() + 240_000)),
+    );
+    await expectCode(
+      verifyRecord({ ...input, recordCommit: commitSha(aheadRaw), recordRaw: aheadRaw }, ctx),
       "ISSUED_IN_FUTURE",
     );
     const later = new Date(now.getTime() + 2 * 86_400_000);

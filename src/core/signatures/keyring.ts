@@ -38,6 +38,13 @@ export async function loadKeyring(source: KeyringSource): Promise<Keyring> {
   const byFingerprint = new Map<string, PublicKey>();
   const notKeys: Array<{ index: number; text: string; error: string }> = [];
   for (const [index, text] of source.openpgp.entries()) {
+    // readKeys decodes the first armored block only, as Flux (go-crypto) and `pullgate verify` do:
+    // say so rather than ignore a concatenated second key silently (docs/agents.md).
+    const blocks = text.split("-----BEGIN PGP PUBLIC KEY BLOCK-----").length - 1;
+    if (blocks > 1)
+      errors.push(
+        `OpenPGP key text #${index + 1}: holds ${blocks} armored key blocks; only the first is read (put one block per file)`,
+      );
     let keys: Key[];
     try {
       keys = await readKeys({ armoredKeys: text });

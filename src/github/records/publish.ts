@@ -2,8 +2,8 @@ import type { PrivateKey } from "openpgp";
 import type { Logger } from "probot";
 import { branchPolicyFor } from "../../core/policy/match.js";
 import {
-  formatIssuedAt,
   githubCreateCommitRequest,
+  recordIssuedAt,
   parseRecordMessage,
   signRecord,
   type RecordFields,
@@ -276,7 +276,12 @@ async function advance(
       pullRequest: landing.pull.number,
       approvedBy: landing.decision.approvedBy,
       policyDigest: landing.decision.policyDigest,
-      issuedAt: formatIssuedAt(deps.now()),
+      // Backdated by the skew so that a cluster clock behind the app's does not fail Flux
+      // (docs/architecture.md, "Record contract", clock contract).
+      issuedAt: recordIssuedAt(deps.now(), {
+        signingKey: chain.signer.key,
+        ...(previous ? { notBefore: previous.fields.issuedAt } : {}),
+      }),
       key: chain.signer.fingerprint,
     };
     const { decision, pull } = landing;
