@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { IoError, UsageError } from "../cli/errors.js";
 import { isEnvironmentName, isRepositoryName } from "../record/format.js";
 import { readPublicKeys } from "../record/keys.js";
-import { defaultMaxAgeMs, DEFAULT_REFRESH_INTERVAL_MS } from "../core/records-refresh.js";
+import { defaultMaxAgeMs, DEFAULT_REFRESH_INTERVAL_MS } from "../record/freshness.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { KeyringError, readKeyringPath } from "./keyring.js";
 import { deriveRepository } from "./repository.js";

@@ -4,7 +4,7 @@ import { ExecBackoff } from "../../src/agent/backoff.js";
 import { formatDuration, parseDuration } from "../../src/agent/duration.js";
 import { oneLine } from "../../src/agent/git.js";
 import { formatLogLine } from "../../src/agent/log.js";
-import { DEFAULT_REFRESH_INTERVAL_MS, defaultMaxAgeMs } from "../../src/core/records-refresh.js";
+import { DEFAULT_REFRESH_INTERVAL_MS, defaultMaxAgeMs } from "../../src/record/freshness.js";
 
 describe("ExecBackoff", () => {
   it("doubles from 2 × base for the same tree, up to the cap; a new tree or a success resets", () => {

@@ -17,7 +17,9 @@ describe("Argo CD's commit verification (git verify-commit, app key only) on pul
     root = tempDir("argocd");
     world = await buildWorld(root);
   }, 300_000);
-  afterAll(() => removeDir(root));
+  afterAll(() => {
+    for (const dir of [root, world.gnupgApp, world.gnupgLegacy]) removeDir(dir);
+  });
 
   /** Argo CD's decision: a good signature AND the signing key is in the AppProject's signatureKeys. */
   const argo = (sha: string, home: string, signatureKeys: string[]) => {

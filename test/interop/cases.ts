@@ -18,6 +18,7 @@ import {
   fieldsFor,
   git,
   gnupgHomeWith,
+  removeDir,
   makeKey,
   makeRepo,
   publishRecord,
@@ -171,6 +172,7 @@ export async function buildWorld(root: string): Promise<InteropWorld> {
       env: { ...process.env, GNUPGHOME: both },
     }),
   );
+  removeDir(both);
 
   const cases: InteropWorld["cases"] = {
     genuine: caseOf("genuine record #1", r1, s1, null),

@@ -27,7 +27,9 @@ describe.skipIf(unavailable !== null)(
       world = await buildWorld(root);
       binary = buildFluxVerify();
     }, 300_000);
-    afterAll(() => removeDir(root));
+    afterAll(() => {
+      for (const dir of [root, world.gnupgApp, world.gnupgLegacy]) removeDir(dir);
+    });
 
     const flux = (sha: string, keyRings: string[]) => fluxVerify(binary, world.bare, sha, keyRings);
 

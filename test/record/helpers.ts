@@ -3,8 +3,8 @@
  * written with `git hash-object -t commit -w --stdin`, exactly the bytes our builder produced.
  */
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PrivateKey } from "openpgp";
@@ -41,7 +41,14 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `pullgate-${prefix}-`));
 }
 
+/**
+ * Removes a temporary folder; a GNUPGHOME's gpg-agent (started by the first `git verify-commit`
+ * or `gpg --verify` in it) is stopped first, so no test leaves agents running behind it.
+ */
 export function removeDir(dir: string): void {
+  if (existsSync(join(dir, "pubring.kbx"))) {
+    spawnSync("gpgconf", ["--kill", "all"], { env: { ...process.env, GNUPGHOME: dir }, stdio: "ignore" });
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
