@@ -65,6 +65,17 @@ export function alreadyReported(
   return comments.some((c) => sameLogin(c.user?.login, appLogin) && (c.body ?? "").includes(marker));
 }
 
+/**
+ * Whether the app already refused a record for `commit` (its own failing `pullgate/record` status,
+ * written by raiseAlert): a refused landing is not published later by a catch-up. One request.
+ */
+export async function refusedBefore(gh: GitHub, repo: RepoRef, commit: string, appLogin: string): Promise<boolean> {
+  const statuses = await gh.paginate(gh.rest.repos.listCommitStatusesForRef, { ...repo, ref: commit, per_page: 100 });
+  return statuses.some(
+    (s) => s.context === ALERT_STATUS_CONTEXT && s.state === "failure" && sameLogin(s.creator?.login, appLogin),
+  );
+}
+
 function describe(b: Bypass): string {
   return [
     `**${b.commit.slice(0, 7)}** reached \`${b.branch}\` (environment \`${b.environment}\`) without an approved pull request.`,

@@ -14,7 +14,7 @@ import { decideHead, type GenuineRecord, type HeadDecision, type LoggedRecord } 
 import { readRecordLog } from "./record-log.js";
 
 /** How far back the branch's first-parent history is searched for the newest logged record. */
-export const MAX_WALK = 100;
+export const MAX_WALK = 50;
 
 export interface GuardTarget {
   gh: GitHub;
@@ -104,7 +104,7 @@ export async function guardHead(
   }
   const logged = await newestLoggedRecord(target, landing);
   if (logged.kind === "walk-exhausted" && head?.genuine) {
-    // A hundred commits without a record since the head: they were all alerted as bypasses. The
+    // MAX_WALK commits without a record since the head: they were all alerted as bypasses. The
     // head is the app's own record; without a log entry to compare with, it is kept.
     return { observed, decision: { kind: "sound", head: { sha: head.sha, fields: head.fields } } };
   }

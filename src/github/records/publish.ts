@@ -13,7 +13,7 @@ import { latestVerdict } from "../check-run.js";
 import type { Decision } from "../decision.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import { loadEffectivePolicy } from "../policy-source.js";
-import { raiseAlert, raiseBypassAlert } from "./alert.js";
+import { raiseAlert, raiseBypassAlert, refusedBefore } from "./alert.js";
 import { guardHead, readRefSha, type GenuineRecord, type GuardTarget } from "./chain-guard.js";
 import { findMergedPull, type MergedPull } from "./find-pull.js";
 import { recheckLanding } from "./recheck.js";
@@ -498,6 +498,12 @@ async function advance(
  */
 async function catchUp(chain: RecordChain, commit: string, depth: number): Promise<void> {
   const { deps, gh, repo } = chain;
+  // Its own event refused it (an approval had lapsed when it landed, docs/threat-model.md): that
+  // alert stands, even if the facts have changed back since.
+  if (await refusedBefore(gh, repo, commit, await deps.appLogin())) {
+    deps.log.info({ commit }, "earlier tip was refused a record when it landed; it gets none");
+    return;
+  }
   const approval = await approvedLanding(deps, gh, repo, commit, chain.branch, chain.environment);
   if (!approval.ok) {
     deps.log.info({ commit, reason: approval.reason }, "earlier tip has no record and gets none");
