@@ -197,15 +197,34 @@ describe("e2e: the record ref is watched, and a tampered one is restored", () =>
     expect(decoyComments).toEqual([]);
   });
 
-  it("a duplicated delivery of that push adds no second comment", async () => {
+  it("a duplicated delivery adds no second comment: for that record-ref push, and for a direct push to main", async () => {
+    const redeliver = async (ref: string, after?: string) => {
+      const delivery = [...h.t.sandbox.webhooks.deliveries()]
+        .reverse()
+        .find((d) => {
+          const p = d.payload as { ref?: string; after?: string };
+          return d.event === "push" && p.ref === ref && (after === undefined || p.after === after);
+        });
+      if (delivery === undefined) throw new Error(`no push delivery for ${ref}`);
+      // A new delivery id with the same body: what a replay past the id check, or a duplicate, looks like.
+      expect(await h.deliver("push", delivery.payload)).toBeLessThan(300);
+    };
     const before = await alertTexts();
-    const delivery = [...h.t.sandbox.webhooks.deliveries()]
-      .reverse()
-      .find((d) => d.event === "push" && (d.payload as { ref?: string }).ref === "refs/heads/approved/production");
-    if (delivery === undefined) throw new Error("no push delivery for the record ref");
-    // A new delivery id with the same body: what a replay past the id check, or a duplicate, looks like.
-    expect(await h.deliver("push", delivery.payload)).toBeLessThan(300);
+    await redeliver("refs/heads/approved/production");
     expect(await alertTexts()).toEqual(before);
+
+    // A bypass of main by the org admin is alerted once, however often its push is delivered.
+    const { olivia } = h.people;
+    await git(h, clone, ["fetch", "-q", "origin", "main"]);
+    await git(h, clone, ["checkout", "-q", "-B", "main", "origin/main"]);
+    const sha = await h.commit(clone, olivia, { "clusters/prod/app.yaml": "replicas: 99\n" }, "hotfix straight to main");
+    await push(clone, "HEAD:refs/heads/main");
+    const once = await alertTexts();
+    expect(once).toHaveLength(before.length + 1);
+    expect(once.at(-1)).toContain(sha);
+    await redeliver("refs/heads/main", sha);
+    await redeliver("refs/heads/main", sha);
+    expect(await alertTexts()).toEqual(once);
   });
 
   it("the next approved landing restores the chain on record #2, publishes #3 on top, alerts, and the agent accepts #3", async () => {
