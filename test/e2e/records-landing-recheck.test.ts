@@ -42,7 +42,9 @@ describe("e2e: landing re-checks team membership and CODEOWNERS coverage", () =>
 
   it("an ordinary approved merge still publishes (and costs what docs/performance.md states)", async () => {
     const { alice, bob, olivia } = h.people;
-    const pr = await openApprovedPull(h, alice, bob, "recheck-ok", [{ "clusters/prod/app.yaml": "replicas: 4\n" }]);
+    const pr = await openApprovedPull(h, alice, bob, "recheck-ok", [
+      { "clusters/prod/app.yaml": "replicas: 4\n" },
+    ]);
     const counter = h.t.sandbox.instrumentation;
     await h.settle();
     counter.resetCounts();
@@ -54,9 +56,13 @@ describe("e2e: landing re-checks team membership and CODEOWNERS coverage", () =>
     expect(routes["GET /orgs/{org}/teams/{team_slug}/members"]).toBe(2);
     // The record log entry.
     expect(routes["POST /repos/{owner}/{repo}/check-runs"]).toBe(1);
-    console.info(`[records cost] first approved merge and record: ${counter.totalRequests() - 1} requests ${JSON.stringify(routes)}`);
+    console.info(
+      `[records cost] first approved merge and record: ${counter.totalRequests() - 1} requests ${JSON.stringify(routes)}`,
+    );
 
-    const second = await openApprovedPull(h, alice, bob, "recheck-ok-2", [{ "clusters/prod/app.yaml": "replicas: 5\n" }]);
+    const second = await openApprovedPull(h, alice, bob, "recheck-ok-2", [
+      { "clusters/prod/app.yaml": "replicas: 5\n" },
+    ]);
     await h.settle();
     counter.resetCounts();
     await mergePull(h, olivia, second.number, "squash");
@@ -67,7 +73,9 @@ describe("e2e: landing re-checks team membership and CODEOWNERS coverage", () =>
 
   it("the approver left the owning team and the membership webhook was lost: the check stays green, the merge gets no record, the alert names the lapsed approval", async () => {
     const { alice, bob, olivia } = h.people;
-    const pr = await openApprovedPull(h, alice, bob, "recheck-team", [{ "clusters/prod/app.yaml": "replicas: 31\n" }]);
+    const pr = await openApprovedPull(h, alice, bob, "recheck-team", [
+      { "clusters/prod/app.yaml": "replicas: 31\n" },
+    ]);
     const green = await h.check(pr.headSha);
     expect(green?.conclusion).toBe("success");
     const team = h.t.sandbox.state.teams[`${ORG}/sre`];
@@ -86,11 +94,14 @@ describe("e2e: landing re-checks team membership and CODEOWNERS coverage", () =>
       expect(said).toContain(
         `pull request #${pr.number} would not pass with the facts current when it landed: @bob's approval no longer satisfies @acme/sre for clusters/prod/app.yaml (Code owners)`,
       );
-      const { data: statuses } = await olivia.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/statuses", {
-        owner: ORG,
-        repo: REPO,
-        ref: landed,
-      });
+      const { data: statuses } = await olivia.octokit.request(
+        "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+        {
+          owner: ORG,
+          repo: REPO,
+          ref: landed,
+        },
+      );
       expect(statuses).toEqual([expect.objectContaining({ context: "pullgate/record", state: "failure" })]);
     } finally {
       if (role) team.members[bob.login] = role;
@@ -100,7 +111,9 @@ describe("e2e: landing re-checks team membership and CODEOWNERS coverage", () =>
   it("with the membership back, the next approved landing publishes again on the unchanged chain", async () => {
     const { alice, bob, olivia } = h.people;
     const before = await recordHead(h);
-    const pr = await openApprovedPull(h, alice, bob, "recheck-back", [{ "clusters/prod/app.yaml": "replicas: 32\n" }]);
+    const pr = await openApprovedPull(h, alice, bob, "recheck-back", [
+      { "clusters/prod/app.yaml": "replicas: 32\n" },
+    ]);
     await mergePull(h, olivia, pr.number, "squash");
     const head = await recordHead(h);
     expect(head).not.toBe(before);

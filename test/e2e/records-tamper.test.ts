@@ -19,7 +19,15 @@ import { formatIssuedAt } from "../../src/record/format.js";
 import { generateRecordKey, loadSigningKey } from "../../src/record/keys.js";
 import { signRecord } from "../../src/record/sign.js";
 import { ORG, REPO, startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
-import { cli, git, mergePull, openApprovedPull, readRecords, recordHead, scratch } from "../helpers/records.js";
+import {
+  cli,
+  git,
+  mergePull,
+  openApprovedPull,
+  readRecords,
+  recordHead,
+  scratch,
+} from "../helpers/records.js";
 
 const RECORD_LOG = "pullgate/record";
 
@@ -65,11 +73,14 @@ describe("e2e: the record ref is watched, and a tampered one is restored", () =>
     expect(own.length).toBeLessThanOrEqual(1);
     const issue = own[0];
     if (issue === undefined) return [];
-    const { data: comments } = await api().request("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      owner: ORG,
-      repo: REPO,
-      issue_number: issue.number,
-    });
+    const { data: comments } = await api().request(
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      {
+        owner: ORG,
+        repo: REPO,
+        issue_number: issue.number,
+      },
+    );
     return [issue.body ?? "", ...comments.map((c) => c.body ?? "")];
   };
   /** An approved PR by alice, approved by bob, squash-merged by olivia; returns the landed commit. */
@@ -82,9 +93,15 @@ describe("e2e: the record ref is watched, and a tampered one is restored", () =>
     return mergePull(h, olivia, pr.number, "squash");
   };
   const recordCommit = async (sha: string) =>
-    (await api().request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { owner: ORG, repo: REPO, commit_sha: sha }))
-      .data;
-  const sequenceOf = async (sha: string) => /Pullgate-Sequence: (\d+)/.exec((await recordCommit(sha)).message)?.[1];
+    (
+      await api().request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        owner: ORG,
+        repo: REPO,
+        commit_sha: sha,
+      })
+    ).data;
+  const sequenceOf = async (sha: string) =>
+    /Pullgate-Sequence: (\d+)/.exec((await recordCommit(sha)).message)?.[1];
   /** git push from `dir` as its owner; returns when every webhook it caused was handled. */
   const push = async (dir: string, refspec: string, force = false) => {
     const pushed = await h.t.push(dir, refspec, { force });
@@ -145,7 +162,10 @@ describe("e2e: the record ref is watched, and a tampered one is restored", () =>
     await git(h, mallorysClone, ["fetch", "-q", "origin"]);
     const main = (await git(h, mallorysClone, ["rev-parse", "origin/main"])).trim();
     const tree = (await git(h, mallorysClone, ["rev-parse", "origin/main^{tree}"])).trim();
-    const forger = await generateRecordKey({ name: "pullgate", email: "pullgate[bot]@users.noreply.github.com" });
+    const forger = await generateRecordKey({
+      name: "pullgate",
+      email: "pullgate[bot]@users.noreply.github.com",
+    });
     const forged = await signRecord(
       {
         fields: {
@@ -199,12 +219,10 @@ describe("e2e: the record ref is watched, and a tampered one is restored", () =>
 
   it("a duplicated delivery adds no second comment: for that record-ref push, and for a direct push to main", async () => {
     const redeliver = async (ref: string, after?: string) => {
-      const delivery = [...h.t.sandbox.webhooks.deliveries()]
-        .reverse()
-        .find((d) => {
-          const p = d.payload as { ref?: string; after?: string };
-          return d.event === "push" && p.ref === ref && (after === undefined || p.after === after);
-        });
+      const delivery = [...h.t.sandbox.webhooks.deliveries()].reverse().find((d) => {
+        const p = d.payload as { ref?: string; after?: string };
+        return d.event === "push" && p.ref === ref && (after === undefined || p.after === after);
+      });
       if (delivery === undefined) throw new Error(`no push delivery for ${ref}`);
       // A new delivery id with the same body: what a replay past the id check, or a duplicate, looks like.
       expect(await h.deliver("push", delivery.payload)).toBeLessThan(300);
@@ -217,7 +235,12 @@ describe("e2e: the record ref is watched, and a tampered one is restored", () =>
     const { olivia } = h.people;
     await git(h, clone, ["fetch", "-q", "origin", "main"]);
     await git(h, clone, ["checkout", "-q", "-B", "main", "origin/main"]);
-    const sha = await h.commit(clone, olivia, { "clusters/prod/app.yaml": "replicas: 99\n" }, "hotfix straight to main");
+    const sha = await h.commit(
+      clone,
+      olivia,
+      { "clusters/prod/app.yaml": "replicas: 99\n" },
+      "hotfix straight to main",
+    );
     await push(clone, "HEAD:refs/heads/main");
     const once = await alertTexts();
     expect(once).toHaveLength(before.length + 1);

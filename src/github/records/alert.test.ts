@@ -18,17 +18,26 @@ describe("ownAlertIssue: only the app's own alert issue is reused", () => {
 });
 
 describe("alreadyReported: one comment per event, not per delivery", () => {
-  const issue = { number: 3, user: { login: BOT }, body: `${ALERT_ISSUE_MARKER}\n${eventMarker("bypass:aaa")}` };
+  const issue = {
+    number: 3,
+    user: { login: BOT },
+    body: `${ALERT_ISSUE_MARKER}\n${eventMarker("bypass:aaa")}`,
+  };
   it("finds the event in the issue body or in the app's own comments", () => {
     expect(alreadyReported(issue, [], "bypass:aaa", BOT)).toBe(true);
-    expect(alreadyReported(issue, [{ user: { login: BOT }, body: eventMarker("bypass:bbb") }], "bypass:bbb", BOT)).toBe(
-      true,
-    );
+    expect(
+      alreadyReported(issue, [{ user: { login: BOT }, body: eventMarker("bypass:bbb") }], "bypass:bbb", BOT),
+    ).toBe(true);
     expect(alreadyReported(issue, [], "bypass:bbb", BOT)).toBe(false);
   });
   it("a comment by someone else with the marker does not silence the alert", () => {
     expect(
-      alreadyReported(issue, [{ user: { login: "mallory" }, body: eventMarker("bypass:ccc") }], "bypass:ccc", BOT),
+      alreadyReported(
+        issue,
+        [{ user: { login: "mallory" }, body: eventMarker("bypass:ccc") }],
+        "bypass:ccc",
+        BOT,
+      ),
     ).toBe(false);
   });
   it("markers cannot be closed early by an odd key", () => {

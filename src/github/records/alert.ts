@@ -48,7 +48,10 @@ export interface IssueView {
 /** pullgate's newest open alert issue among those listed: written by the app, carrying the marker. */
 export function ownAlertIssue(issues: readonly IssueView[], appLogin: string): IssueView | null {
   const own = issues
-    .filter((i) => !i.pull_request && sameLogin(i.user?.login, appLogin) && (i.body ?? "").includes(ALERT_ISSUE_MARKER))
+    .filter(
+      (i) =>
+        !i.pull_request && sameLogin(i.user?.login, appLogin) && (i.body ?? "").includes(ALERT_ISSUE_MARKER),
+    )
     .sort((a, b) => b.number - a.number);
   return own[0] ?? null;
 }
@@ -69,10 +72,20 @@ export function alreadyReported(
  * Whether the app already refused a record for `commit` (its own failing `pullgate/record` status,
  * written by raiseAlert): a refused landing is not published later by a catch-up. One request.
  */
-export async function refusedBefore(gh: GitHub, repo: RepoRef, commit: string, appLogin: string): Promise<boolean> {
-  const statuses = await gh.paginate(gh.rest.repos.listCommitStatusesForRef, { ...repo, ref: commit, per_page: 100 });
+export async function refusedBefore(
+  gh: GitHub,
+  repo: RepoRef,
+  commit: string,
+  appLogin: string,
+): Promise<boolean> {
+  const statuses = await gh.paginate(gh.rest.repos.listCommitStatusesForRef, {
+    ...repo,
+    ref: commit,
+    per_page: 100,
+  });
   return statuses.some(
-    (s) => s.context === ALERT_STATUS_CONTEXT && s.state === "failure" && sameLogin(s.creator?.login, appLogin),
+    (s) =>
+      s.context === ALERT_STATUS_CONTEXT && s.state === "failure" && sameLogin(s.creator?.login, appLogin),
   );
 }
 
@@ -142,7 +155,8 @@ export async function raiseAlert(
       issue_number: existing.number,
       per_page: 100,
     });
-    if (alreadyReported(existing, comments, event.key, appLogin)) return { issue: existing.number, duplicate: true };
+    if (alreadyReported(existing, comments, event.key, appLogin))
+      return { issue: existing.number, duplicate: true };
     await gh.rest.issues.createComment({ ...repo, issue_number: existing.number, body: text });
     return { issue: existing.number, duplicate: false };
   }

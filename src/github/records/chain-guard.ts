@@ -9,7 +9,12 @@
  *   the logged record, at most MAX_WALK steps.
  */
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js";
-import { judgeRecordCommit, type ApiCommit, type RecordJudgeContext, type RecordJudgement } from "./genuine.js";
+import {
+  judgeRecordCommit,
+  type ApiCommit,
+  type RecordJudgeContext,
+  type RecordJudgement,
+} from "./genuine.js";
 import { decideHead, type GenuineRecord, type HeadDecision, type LoggedRecord } from "./head-decision.js";
 import { readRecordLog } from "./record-log.js";
 
@@ -73,7 +78,11 @@ export async function newestLoggedRecord(target: GuardTarget, start: string | nu
     const entry = await readRecordLog(gh, repo, commit, appId, target.judge.environment);
     if (entry !== null) {
       const judged = await judgeSha(target, entry.record);
-      if (!judged.genuine || judged.fields.sequence !== entry.sequence || judged.fields.sourceCommit !== commit) {
+      if (
+        !judged.genuine ||
+        judged.fields.sequence !== entry.sequence ||
+        judged.fields.sourceCommit !== commit
+      ) {
         throw new FactsError(
           `the record log on ${commit.slice(0, 7)} names record #${entry.sequence} ${entry.record.slice(0, 7)}, which is not that genuine record${judged.genuine ? "" : ` (${judged.reason})`}`,
         );
@@ -81,7 +90,8 @@ export async function newestLoggedRecord(target: GuardTarget, start: string | nu
       return { kind: "found", record: { sha: judged.sha, fields: judged.fields } };
     }
     const read = await readApiCommit(gh, repo, commit);
-    if (read === null) throw new FactsError(`commit ${commit.slice(0, 7)} of the branch's history is missing`);
+    if (read === null)
+      throw new FactsError(`commit ${commit.slice(0, 7)} of the branch's history is missing`);
     commit = read.parents[0] ?? null;
   }
   return { kind: "none" };

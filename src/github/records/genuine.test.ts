@@ -16,8 +16,16 @@ interface Key {
   publicKey: string;
 }
 async function key(name: string): Promise<Key> {
-  const pair = await generateRecordKey({ name, email: `${name}@example.com`, date: new Date("2020-01-01T00:00:00Z") });
-  return { key: await loadSigningKey(pair.privateKey), fingerprint: pair.fingerprint, publicKey: pair.publicKey };
+  const pair = await generateRecordKey({
+    name,
+    email: `${name}@example.com`,
+    date: new Date("2020-01-01T00:00:00Z"),
+  });
+  return {
+    key: await loadSigningKey(pair.privateKey),
+    fingerprint: pair.fingerprint,
+    publicKey: pair.publicKey,
+  };
 }
 
 function fields(k: Key, sequence: number, over: Partial<RecordFields> = {}): RecordFields {
@@ -39,7 +47,11 @@ function fields(k: Key, sequence: number, over: Partial<RecordFields> = {}): Rec
 
 async function record(k: Key, sequence: number, previous: string | null, over: Partial<RecordFields> = {}) {
   return signRecord(
-    { fields: fields(k, sequence, over), previousRecord: previous, identity: { name: "pullgate", email: "bot@example.com" } },
+    {
+      fields: fields(k, sequence, over),
+      previousRecord: previous,
+      identity: { name: "pullgate", email: "bot@example.com" },
+    },
     k.key,
   );
 }
@@ -97,13 +109,21 @@ describe("decideHead: chain onto the head, or restore", () => {
     sha,
     fields: { ...fields({ key: null as never, fingerprint: "F", publicKey: "" }, sequence) },
   });
-  const genuine = (sha: string, sequence: number) => ({ genuine: true as const, ...rec(sha, sequence), parents: [] });
+  const genuine = (sha: string, sequence: number) => ({
+    genuine: true as const,
+    ...rec(sha, sequence),
+    parents: [],
+  });
   const forged = (sha: string) => ({ genuine: false as const, sha, reason: "UNKNOWN_KEY" });
   const n = rec("1".repeat(40), 5);
 
   it("keeps a head the log names, a genuine head newer than the log, and an absent ref with no log", () => {
-    expect(decideHead("approved/p", n.sha, genuine(n.sha, 5), { kind: "found", record: n }).kind).toBe("sound");
-    expect(decideHead("approved/p", "2".repeat(40), genuine("2".repeat(40), 6), { kind: "found", record: n })).toMatchObject({
+    expect(decideHead("approved/p", n.sha, genuine(n.sha, 5), { kind: "found", record: n }).kind).toBe(
+      "sound",
+    );
+    expect(
+      decideHead("approved/p", "2".repeat(40), genuine("2".repeat(40), 6), { kind: "found", record: n }),
+    ).toMatchObject({
       kind: "sound",
       head: { sha: "2".repeat(40), fields: { sequence: 6 } },
     });
@@ -118,7 +138,9 @@ describe("decideHead: chain onto the head, or restore", () => {
       restoreOn: n,
       why: expect.stringContaining("rolled back"),
     });
-    expect(decideHead("approved/p", "4".repeat(40), forged("4".repeat(40)), { kind: "found", record: n })).toMatchObject({
+    expect(
+      decideHead("approved/p", "4".repeat(40), forged("4".repeat(40)), { kind: "found", record: n }),
+    ).toMatchObject({
       kind: "tampered",
       restoreOn: n,
       why: expect.stringContaining("not pullgate's record (UNKNOWN_KEY)"),
@@ -131,9 +153,14 @@ describe("decideHead: chain onto the head, or restore", () => {
   });
 
   it("a forged head with nothing in the log to prove is unprovable: publish nothing", () => {
-    expect(decideHead("approved/p", "4".repeat(40), forged("4".repeat(40)), { kind: "none" }).kind).toBe("unprovable");
+    expect(decideHead("approved/p", "4".repeat(40), forged("4".repeat(40)), { kind: "none" }).kind).toBe(
+      "unprovable",
+    );
     expect(
-      decideHead("approved/p", "4".repeat(40), forged("4".repeat(40)), { kind: "walk-exhausted", commits: 100 }).kind,
+      decideHead("approved/p", "4".repeat(40), forged("4".repeat(40)), {
+        kind: "walk-exhausted",
+        commits: 100,
+      }).kind,
     ).toBe("unprovable");
   });
 });

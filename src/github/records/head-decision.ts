@@ -17,9 +17,7 @@ export interface GenuineRecord {
 
 /** What the record log proves: the newest logged record, none, or that the walk gave up. */
 export type LoggedRecord =
-  | { kind: "found"; record: GenuineRecord }
-  | { kind: "none" }
-  | { kind: "walk-exhausted"; commits: number };
+  { kind: "found"; record: GenuineRecord } | { kind: "none" } | { kind: "walk-exhausted"; commits: number };
 
 export type HeadDecision =
   /** Chain onto `head` (null: publish record #1). */
@@ -105,7 +103,11 @@ export function classifyRecordPush(
       what: before === null ? "deleted it" : `deleted it (it pointed at ${short(before.sha)})`,
     };
   }
-  if (!after.genuine) return { own: false, what: `pushed ${short(after.sha)}, which is not pullgate's record (${after.reason})` };
+  if (!after.genuine)
+    return {
+      own: false,
+      what: `pushed ${short(after.sha)}, which is not pullgate's record (${after.reason})`,
+    };
   const { sequence } = after.fields;
   const parent = sequence > 1 ? (after.parents[0] ?? null) : null;
   if (sequence === 1) {
@@ -116,7 +118,10 @@ export function classifyRecordPush(
     };
   }
   if (parentSequence !== sequence - 1)
-    return { own: false, what: `pushed record #${sequence} ${short(after.sha)}, whose first parent is not record #${sequence - 1}` };
+    return {
+      own: false,
+      what: `pushed record #${sequence} ${short(after.sha)}, whose first parent is not record #${sequence - 1}`,
+    };
   if (before !== null && parent === before.sha) return { own: true };
   // Not a fast-forward of the chain: only the app's restoration of a tampered ref may do that.
   const beforeSound = before !== null && before.genuine && before.fields.sequence >= sequence - 1;

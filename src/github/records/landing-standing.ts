@@ -74,7 +74,13 @@ export function decisionReviews(decision: Decision): Review[] | null {
     if (!REVIEW_STATES.has(r.state) || typeof r.user !== "string" || typeof r.commitId !== "string")
       return null;
     // Order is what the core's opinion rules use; ids only identify reviews within this list.
-    reviews.push({ id: i + 1, user: r.user, state: r.state as ReviewState, commitId: r.commitId, submittedAt: "" });
+    reviews.push({
+      id: i + 1,
+      user: r.user,
+      state: r.state as ReviewState,
+      commitId: r.commitId,
+      submittedAt: "",
+    });
   }
   return reviews;
 }

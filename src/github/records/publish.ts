@@ -101,7 +101,8 @@ export async function handlePush(
         signer: deps.signer,
         now: deps.now,
         log: deps.log,
-        onAlert: () => deps.metrics.alerts.inc({ environment: branch.slice(effective.policy.recordRefPrefix.length) }),
+        onAlert: () =>
+          deps.metrics.alerts.inc({ environment: branch.slice(effective.policy.recordRefPrefix.length) }),
         appLogin: deps.appLogin,
       },
       gh,
@@ -177,7 +178,10 @@ async function mayBeRecordRef(
   effective: Awaited<ReturnType<typeof loadEffectivePolicy>>,
 ): Promise<boolean> {
   // The built-in prefix, or the prefix the new tree's own policy names (a custom prefix).
-  return branch.startsWith("approved/") || (effective !== null && branch.startsWith(effective.policy.recordRefPrefix));
+  return (
+    branch.startsWith("approved/") ||
+    (effective !== null && branch.startsWith(effective.policy.recordRefPrefix))
+  );
 }
 
 interface Restoration {
@@ -218,7 +222,10 @@ async function alertRestoration(
     body,
   });
   deps.metrics.alerts.inc({ environment: chain.environment });
-  deps.log.warn({ ref, observed: r.observed, restoredOn: r.on.sha, failed: r.failed }, "record ref was tampered with");
+  deps.log.warn(
+    { ref, observed: r.observed, restoredOn: r.on.sha, failed: r.failed },
+    "record ref was tampered with",
+  );
 }
 
 /** An approved landing: the commit, the PR it came through and pullgate's decision on that PR's head. */
@@ -360,7 +367,11 @@ async function advance(
         if (restoring) {
           const put = await restoreRef(chain, restoring.observed, restoring.on.sha);
           if (put === "moved") continue;
-          chain.restorations.push({ ...restoring, published: null, ...(put === "done" ? {} : { failed: put.failed }) });
+          chain.restorations.push({
+            ...restoring,
+            published: null,
+            ...(put === "done" ? {} : { failed: put.failed }),
+          });
         }
         return status === "identical"
           ? { kind: "duplicate", environment, record: previous.sha }
@@ -433,7 +444,10 @@ async function advance(
       if (put === "moved") continue;
       if (put !== "done") {
         chain.restorations.push({ ...restoring, published: null, failed: put.failed });
-        return { kind: "unprovable", why: `no record for ${landing.commit.slice(0, 7)}: ${restoring.why}, and restoring the chain failed` };
+        return {
+          kind: "unprovable",
+          why: `no record for ${landing.commit.slice(0, 7)}: ${restoring.why}, and restoring the chain failed`,
+        };
       }
       chain.restorations.push({
         ...restoring,
@@ -468,9 +482,18 @@ async function advance(
     // The record log is the trust anchor for restoring a tampered ref (record-log.ts). A lost
     // write is not fatal: a genuine head newer than the log is kept (head-decision.ts).
     try {
-      await writeRecordLog(gh, repo, landing.commit, { environment, sequence: fields.sequence, record: signed.sha }, pull.number);
+      await writeRecordLog(
+        gh,
+        repo,
+        landing.commit,
+        { environment, sequence: fields.sequence, record: signed.sha },
+        pull.number,
+      );
     } catch (error) {
-      deps.log.error({ err: error, record: signed.sha }, "published the record, but could not write its record log entry");
+      deps.log.error(
+        { err: error, record: signed.sha },
+        "published the record, but could not write its record log entry",
+      );
     }
     deps.metrics.records.inc({ environment });
     deps.log.info(
@@ -558,6 +581,8 @@ async function restoreRef(
   } catch (error) {
     if (httpStatus(error) !== 422) throw error;
     if ((await readRefSha(gh, repo, refName)) !== observed) return "moved";
-    return { failed: `GitHub refused the update (${error instanceof Error ? error.message : String(error)})` };
+    return {
+      failed: `GitHub refused the update (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
 }

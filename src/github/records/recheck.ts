@@ -32,16 +32,24 @@ export async function recheckLanding(
     return {
       ok: false,
       lostAccess: [],
-      lapsed: [`no pullgate policy governs ${decision.baseRef} at the base ${decision.baseSha.slice(0, 7)} any more`],
+      lapsed: [
+        `no pullgate policy governs ${decision.baseRef} at the base ${decision.baseSha.slice(0, 7)} any more`,
+      ],
     };
   const codeownersFile = await readCodeowners(githubFileSource(gh, repo, decision.baseSha));
   const codeowners = codeownersFile ? compileCodeowners(parseCodeowners(codeownersFile.text)) : NO_OWNERS;
-  const files = await gh.paginate(gh.rest.pulls.listFiles, { ...repo, pull_number: pull.number, per_page: 100 });
+  const files = await gh.paginate(gh.rest.pulls.listFiles, {
+    ...repo,
+    pull_number: pull.number,
+    per_page: 100,
+  });
   if (files.length >= MAX_PR_FILES)
     return {
       ok: false,
       lostAccess: [],
-      lapsed: [`pull request #${pull.number} lists ${files.length} files, GitHub's cap: its change cannot be seen whole`],
+      lapsed: [
+        `pull request #${pull.number} lists ${files.length} files, GitHub's cap: its change cannot be seen whole`,
+      ],
     };
   const changed = new Set<string>();
   for (const f of files) {

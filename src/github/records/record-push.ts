@@ -87,7 +87,10 @@ export async function watchRecordPush(
       : { status: { commit: push.after, description: `Not pullgate's record: ${reason}` } }),
   });
   deps.onAlert();
-  deps.log.warn({ ref: push.ref, before: push.before, after: push.after, pusher: push.pusher }, "record ref changed by someone else");
+  deps.log.warn(
+    { ref: push.ref, before: push.before, after: push.after, pusher: push.pusher },
+    "record ref changed by someone else",
+  );
   return { kind: "alerted", environment, reason, issue };
 }
 
