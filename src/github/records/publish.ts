@@ -89,7 +89,7 @@ export async function handlePush(
   const policySha = ZERO_SHA.test(push.before) ? push.after : push.before;
   let effective = await loadEffectivePolicy(gh, repo, policySha);
   // A new branch brings its own tree: whether it is a record ref is not for that tree to say.
-  if (ZERO_SHA.test(push.before) && push.defaultBranch && (await mayBeRecordRef(branch, effective))) {
+  if (ZERO_SHA.test(push.before) && push.defaultBranch && mayBeRecordRef(branch, effective)) {
     const tip = await readRefSha(gh, repo, `heads/${push.defaultBranch}`);
     if (tip !== null) effective = await loadEffectivePolicy(gh, repo, tip);
   }
@@ -173,10 +173,7 @@ export async function handlePush(
 }
 
 /** Whether a newly created branch could be a record ref (then the default branch's policy decides). */
-async function mayBeRecordRef(
-  branch: string,
-  effective: Awaited<ReturnType<typeof loadEffectivePolicy>>,
-): Promise<boolean> {
+function mayBeRecordRef(branch: string, effective: Awaited<ReturnType<typeof loadEffectivePolicy>>): boolean {
   // The built-in prefix, or the prefix the new tree's own policy names (a custom prefix).
   return (
     branch.startsWith("approved/") ||
