@@ -177,6 +177,8 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       const outcome = await handlePush(
         {
           appId: options.appId,
+          // Alerts are written as the app's bot, and only its own alert issue is reused.
+          appLogin: async () => `${await appSlug()}[bot]`,
           signer: options.signer,
           log: context.log,
           metrics: options.metrics,
@@ -192,6 +194,7 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
           after: p.after,
           deleted: p.deleted,
           pusher: p.sender?.login ?? p.pusher.name,
+          defaultBranch: p.repository.default_branch,
         },
       );
       context.log.debug({ outcome }, "push handled");

@@ -121,7 +121,8 @@ export async function checkSignature(commit: RawCommit, ctx: RecordVerificationC
   return (await verifySignature(commit, ctx)).signer;
 }
 
-async function verifySignature(
+/** The signer and the signature's creation time (checkSignatureTime holds it to Pullgate-Issued-At). */
+export async function verifySignature(
   commit: RawCommit,
   ctx: RecordVerificationContext,
 ): Promise<{ signer: string; signedAt: Date }> {

@@ -4,6 +4,8 @@ export interface MergedPull {
   number: number;
   headSha: string;
   mergedBy: string | null;
+  /** The PR's author: the landing re-check needs it (their own approval never counts). */
+  author: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,7 +31,7 @@ export async function findMergedPull(
     const pr = data.find(
       (p) => p.merged_at !== null && p.base.ref === branch && p.merge_commit_sha === commit,
     );
-    if (pr) return { number: pr.number, headSha: pr.head.sha, mergedBy: null };
+    if (pr) return { number: pr.number, headSha: pr.head.sha, mergedBy: null, author: pr.user?.login ?? "" };
     const delay = retryDelaysMs[attempt];
     if (delay === undefined) return null;
     await sleep(delay);

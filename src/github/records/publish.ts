@@ -4,7 +4,6 @@ import { branchPolicyFor } from "../../core/policy/match.js";
 import {
   githubCreateCommitRequest,
   recordIssuedAt,
-  parseRecordMessage,
   signRecord,
   type RecordFields,
   type RecordIdentity,
@@ -14,12 +13,12 @@ import { latestVerdict } from "../check-run.js";
 import type { Decision } from "../decision.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import { loadEffectivePolicy } from "../policy-source.js";
-import { raiseBypassAlert } from "./alert.js";
+import { raiseAlert, raiseBypassAlert, refusedBefore } from "./alert.js";
+import { guardHead, readRefSha, type GenuineRecord, type GuardTarget } from "./chain-guard.js";
 import { findMergedPull, type MergedPull } from "./find-pull.js";
-import { fetchPermissions } from "../people.js";
-
-/** Permissions whose approval counts (invariant 3). */
-const WRITE_ACCESS: ReadonlySet<string> = new Set(["write", "maintain", "admin"]);
+import { recheckLanding } from "./recheck.js";
+import { watchRecordPush } from "./record-push.js";
+import { writeRecordLog } from "./record-log.js";
 
 export interface RecordSigner {
   key: PrivateKey;
@@ -29,6 +28,8 @@ export interface RecordSigner {
 
 export interface PublishDeps {
   appId: number;
+  /** The login the app writes issues and comments as (`<slug>[bot]`): only its own alert issue is reused. */
+  appLogin: () => Promise<string>;
   signer: RecordSigner | null;
   log: Logger;
   metrics: PullgateMetrics;
@@ -45,11 +46,21 @@ export interface PushEvent {
   after: string;
   deleted: boolean;
   pusher: string;
+  /** The repository's default branch: a record ref's creation is judged by the policy there. */
+  defaultBranch?: string;
 }
 
 export type PushOutcome =
   | { kind: "ignored"; why: string }
-  | { kind: "published"; environment: string; sequence: number; record: string; pullRequest: number }
+  | {
+      kind: "published";
+      environment: string;
+      sequence: number;
+      record: string;
+      pullRequest: number;
+      /** Set when the record ref had been tampered with and this publication restored the chain. */
+      restored?: string;
+    }
   | { kind: "duplicate"; environment: string; record: string }
   | { kind: "stale"; environment: string; why: string }
   | { kind: "alerted"; environment: string; reason: string; issue: number }
@@ -70,30 +81,48 @@ export async function handlePush(
   push: PushEvent,
 ): Promise<PushOutcome> {
   if (!push.ref.startsWith("refs/heads/")) return { kind: "ignored", why: "not a branch" };
-  if (push.deleted || ZERO_SHA.test(push.after)) return { kind: "ignored", why: "branch deleted" };
   const branch = push.ref.slice("refs/heads/".length);
+  const deleted = push.deleted || ZERO_SHA.test(push.after);
+  if (deleted && ZERO_SHA.test(push.before)) return { kind: "ignored", why: "nothing was deleted" };
 
   // The policy in force before this push decides: a push cannot govern itself out of a record.
   const policySha = ZERO_SHA.test(push.before) ? push.after : push.before;
-  const effective = await loadEffectivePolicy(gh, repo, policySha);
+  let effective = await loadEffectivePolicy(gh, repo, policySha);
+  // A new branch brings its own tree: whether it is a record ref is not for that tree to say.
+  if (ZERO_SHA.test(push.before) && push.defaultBranch && mayBeRecordRef(branch, effective)) {
+    const tip = await readRefSha(gh, repo, `heads/${push.defaultBranch}`);
+    if (tip !== null) effective = await loadEffectivePolicy(gh, repo, tip);
+  }
   if (!effective) return { kind: "ignored", why: "no pullgate policy" };
-  if (branch.startsWith(effective.policy.recordRefPrefix)) return { kind: "ignored", why: "a record branch" };
+  if (branch.startsWith(effective.policy.recordRefPrefix)) {
+    return watchRecordPush(
+      {
+        appId: deps.appId,
+        signer: deps.signer,
+        now: deps.now,
+        log: deps.log,
+        onAlert: () =>
+          deps.metrics.alerts.inc({ environment: branch.slice(effective.policy.recordRefPrefix.length) }),
+        appLogin: deps.appLogin,
+      },
+      gh,
+      repo,
+      { ...push, branch, deleted, environment: branch.slice(effective.policy.recordRefPrefix.length) },
+    );
+  }
+  if (deleted) return { kind: "ignored", why: "branch deleted" };
   const branchPolicy = branchPolicyFor(effective.policy, branch);
   if (!branchPolicy) return { kind: "ignored", why: `branch ${branch} is not governed` };
   const environment = branchPolicy.environment;
-  const alert = async (reason: string): Promise<PushOutcome> => {
-    const { issue } = await raiseBypassAlert(gh, repo, {
-      branch,
-      environment,
-      commit: push.after,
-      pusher: push.pusher,
-      reason,
-    });
-    deps.metrics.alerts.inc({ environment });
-    deps.log.warn(
-      { commit: push.after, branch, reason },
-      "commit reached a governed branch without approval",
+  const alert = async (reason: string, commit = push.after): Promise<PushOutcome> => {
+    const { issue } = await raiseBypassAlert(
+      gh,
+      repo,
+      { branch, environment, commit, pusher: push.pusher, reason },
+      await deps.appLogin(),
     );
+    deps.metrics.alerts.inc({ environment });
+    deps.log.warn({ commit, branch, reason }, "commit reached a governed branch without approval");
     return { kind: "alerted", environment, reason, issue };
   };
 
@@ -106,6 +135,7 @@ export async function handlePush(
     );
     return { kind: "unsigned", environment };
   }
+  const refName = `heads/${effective.policy.recordRefPrefix}${environment}`;
   const chain: RecordChain = {
     deps,
     signer: deps.signer,
@@ -114,12 +144,85 @@ export async function handlePush(
     branch,
     environment,
     recordRefPrefix: effective.policy.recordRefPrefix,
-    refName: `heads/${effective.policy.recordRefPrefix}${environment}`,
+    refName,
+    guard: {
+      gh,
+      repo,
+      appId: deps.appId,
+      refName,
+      judge: {
+        keyring: [deps.signer.key.toPublic().armor()],
+        repository: `${repo.owner}/${repo.repo}`,
+        environment,
+        now: deps.now(),
+      },
+    },
+    restorations: [],
   };
   const before = ZERO_SHA.test(push.before) ? null : push.before;
-  const outcome = await advance(chain, approval.landing, before, 0);
+  let outcome: AdvanceOutcome;
+  try {
+    outcome = await advance(chain, approval.landing, before, 0);
+  } finally {
+    // Every restoration is reported, also when publishing failed after it.
+    for (const r of chain.restorations) await alertRestoration(deps, gh, repo, chain, r);
+  }
   if (outcome.kind === "diverged") return alert(outcome.why);
+  if (outcome.kind === "unprovable") return alert(outcome.why);
   return outcome;
+}
+
+/** Whether a newly created branch could be a record ref (then the default branch's policy decides). */
+function mayBeRecordRef(branch: string, effective: Awaited<ReturnType<typeof loadEffectivePolicy>>): boolean {
+  // The built-in prefix, or the prefix the new tree's own policy names (a custom prefix).
+  return (
+    branch.startsWith("approved/") ||
+    (effective !== null && branch.startsWith(effective.policy.recordRefPrefix))
+  );
+}
+
+interface Restoration {
+  /** Where the ref pointed (null: deleted). */
+  observed: string | null;
+  why: string;
+  /** The genuine record the chain was restored on. */
+  on: GenuineRecord;
+  /** The record then published on top of it, or null when the ref was only put back. */
+  published: { sha: string; sequence: number } | null;
+  /** Set when the restoring write failed. */
+  failed?: string;
+}
+
+async function alertRestoration(
+  deps: PublishDeps,
+  gh: GitHub,
+  repo: RepoRef,
+  chain: RecordChain,
+  r: Restoration,
+): Promise<void> {
+  const ref = chain.refName.slice("heads/".length);
+  const done = r.failed
+    ? `pullgate could not restore it: ${r.failed}. No record is published until the ref holds record #${r.on.fields.sequence} ${r.on.sha} again (set it back, and let only pullgate push ${ref}).`
+    : r.published
+      ? `pullgate restored the chain on record #${r.on.fields.sequence} (${r.on.sha}) and published record #${r.published.sequence} (${r.published.sha}) on top of it, so agents that accepted record #${r.on.fields.sequence} accept it.`
+      : `pullgate set the ref back to record #${r.on.fields.sequence} (${r.on.sha}).`;
+  const body = [
+    `**\`${ref}\`** (environment \`${chain.environment}\`) did not hold pullgate's newest record.`,
+    "",
+    `- Found: ${r.why}`,
+    `- Done: ${done}`,
+    "",
+    `The record log (pullgate's \`pullgate/record\` check runs) is what pullgate trusts, not the ref. Find out who changed \`${ref}\` (the push is alerted separately) and protect it: only pullgate may update it, no force-push, no deletion.`,
+  ].join("\n");
+  await raiseAlert(gh, repo, await deps.appLogin(), {
+    key: `restore:${ref}:${r.observed ?? "deleted"}:${r.on.sha}`,
+    body,
+  });
+  deps.metrics.alerts.inc({ environment: chain.environment });
+  deps.log.warn(
+    { ref, observed: r.observed, restoredOn: r.on.sha, failed: r.failed },
+    "record ref was tampered with",
+  );
 }
 
 /** An approved landing: the commit, the PR it came through and pullgate's decision on that PR's head. */
@@ -180,18 +283,21 @@ async function approvedLanding(
   if (decision.approvedBy.length === 0)
     return { ok: false, reason: `pull request #${pull.number} has no counted approver to name in a record` };
   // Access can be lost after the evaluation, and the webhook that re-gates the PR can be lost or
-  // over budget (docs/threat-model.md): every approver the record will name must still have write
-  // access when the PR lands. One request per approver. Team membership (code ownership) is not
-  // re-checked here; the access-change webhooks re-gate for it (src/github/access-events.ts).
-  const current = await fetchPermissions(gh, repo, decision.approvedBy);
-  const lost = decision.approvedBy.filter(
-    (login) => !WRITE_ACCESS.has(current[login.toLowerCase()] ?? "none"),
-  );
-  if (lost.length > 0)
-    return {
-      ok: false,
-      reason: `${lost.map((l) => `@${l}`).join(", ")} approved pull request #${pull.number} but no longer had write access to ${repo.owner}/${repo.repo} when it landed`,
-    };
+  // over budget (docs/threat-model.md): every counted approval is judged again with current facts
+  // (permission, team membership, CODEOWNERS at the approved base) by the core's own rules.
+  const standing = await recheckLanding(gh, repo, { number: pull.number, author: pull.author }, decision);
+  if (!standing.ok) {
+    const reasons: string[] = [];
+    if (standing.lostAccess.length > 0)
+      reasons.push(
+        `${standing.lostAccess.map((l) => `@${l}`).join(", ")} approved pull request #${pull.number} but no longer had write access to ${repo.owner}/${repo.repo} when it landed`,
+      );
+    if (standing.lapsed.length > 0)
+      reasons.push(
+        `pull request #${pull.number} would not pass with the facts current when it landed: ${standing.lapsed.join("; ")}`,
+      );
+    return { ok: false, reason: reasons.join("; ") };
+  }
   return {
     ok: true,
     landing: {
@@ -213,6 +319,10 @@ interface RecordChain {
   environment: string;
   recordRefPrefix: string;
   refName: string;
+  /** How the ref's head is judged (chain-guard.ts). */
+  guard: GuardTarget;
+  /** Restorations of a tampered ref made while handling this event, to alert once done. */
+  restorations: Restoration[];
 }
 
 /** How many earlier landings one event may publish first (see catchUp). */
@@ -220,7 +330,8 @@ const MAX_CATCH_UP = 10;
 
 type AdvanceOutcome =
   | Exclude<PushOutcome, { kind: "alerted" } | { kind: "ignored" } | { kind: "unsigned" }>
-  | { kind: "diverged"; why: string };
+  | { kind: "diverged"; why: string }
+  | { kind: "unprovable"; why: string };
 
 /**
  * Appends the record for `landing` to approved/<env> by compare-and-swap. `before` is the branch tip
@@ -237,15 +348,32 @@ async function advance(
   const { deps, gh, repo, environment } = chain;
   let caughtUp = false;
   for (let attempt = 1; attempt <= deps.maxPublishAttempts; attempt++) {
-    const previous = await readRecordHead(gh, repo, chain.refName);
+    // The head must be pullgate's own newest record; a tampered ref is restored, never built on.
+    const { observed, decision: head } = await guardHead(chain.guard, landing.commit, landing.firstParent);
+    if (head.kind === "unprovable")
+      return { kind: "unprovable", why: `no record for ${landing.commit.slice(0, 7)}: ${head.why}` };
+    const restoring =
+      head.kind === "tampered" ? { observed: head.observed, why: head.why, on: head.restoreOn } : null;
+    const previous: GenuineRecord | null = head.kind === "tampered" ? head.restoreOn : head.head;
     const since = previous?.fields.sourceCommit ?? null;
     if (previous && since !== null) {
-      if (since === landing.commit) return { kind: "duplicate", environment, record: previous.sha };
       // Only forward: a redelivered or late event for an older merge must not roll the record back.
-      const status = await compare(chain, since, landing.commit);
-      if (status === "identical") return { kind: "duplicate", environment, record: previous.sha };
-      if (status === "behind")
-        return { kind: "stale", environment, why: "a newer revision already has a record" };
+      const status = since === landing.commit ? "identical" : await compare(chain, since, landing.commit);
+      if (status === "identical" || status === "behind") {
+        // Nothing newer to publish; a tampered ref is still put back on the newest genuine record.
+        if (restoring) {
+          const put = await restoreRef(chain, restoring.observed, restoring.on.sha);
+          if (put === "moved") continue;
+          chain.restorations.push({
+            ...restoring,
+            published: null,
+            ...(put === "done" ? {} : { failed: put.failed }),
+          });
+        }
+        return status === "identical"
+          ? { kind: "duplicate", environment, record: previous.sha }
+          : { kind: "stale", environment, why: "a newer revision already has a record" };
+      }
       if (status !== "ahead") {
         return {
           kind: "diverged",
@@ -311,29 +439,63 @@ async function advance(
         `GitHub stored the record as ${created.sha}, not the signed ${signed.sha}: refusing to publish it`,
       );
     }
+    if (restoring) {
+      // The only forced write pullgate makes: from the tampered head it observed, to a record that
+      // builds on the newest genuine one. A ref that moved meanwhile is judged again.
+      const put = await restoreRef(chain, restoring.observed, signed.sha);
+      if (put === "moved") continue;
+      if (put !== "done") {
+        chain.restorations.push({ ...restoring, published: null, failed: put.failed });
+        return {
+          kind: "unprovable",
+          why: `no record for ${landing.commit.slice(0, 7)}: ${restoring.why}, and restoring the chain failed`,
+        };
+      }
+      chain.restorations.push({
+        ...restoring,
+        published: { sha: signed.sha, sequence: fields.sequence },
+      });
+    } else {
+      try {
+        if (previous) {
+          // force: false = fast-forward only: a record built on a stale parent is refused (compare-and-swap).
+          await gh.rest.git.updateRef({ ...repo, ref: chain.refName, sha: signed.sha, force: false });
+        } else {
+          await gh.rest.git.createRef({ ...repo, ref: `refs/${chain.refName}`, sha: signed.sha });
+        }
+      } catch (error) {
+        if (httpStatus(error) !== 422) throw error;
+        // GitHub answers 422 for a lost race (the ref moved: not a fast-forward any more) and for
+        // refusals a retry cannot fix (branch protection on the record ref, a branch whose name
+        // clashes with it). Only a ref that really moved is a race worth rebuilding for.
+        const now = await readRefSha(gh, repo, chain.refName);
+        if (now === observed) {
+          throw new FactsError(
+            `GitHub refused to ${previous ? "move" : "create"} ${chain.refName} for record #${fields.sequence} ` +
+              `(${error instanceof Error ? error.message : String(error)}), and the ref did not move: not a lost race. ` +
+              `Check the branch protection and rulesets of ${chain.refName.slice("heads/".length)} (pullgate must be allowed to push it) ` +
+              `and that no branch is named ${chain.recordRefPrefix.replace(/\/$/, "")}`,
+          );
+        }
+        deps.log.info({ attempt, environment }, "record ref moved meanwhile; rebuilding on the new head");
+        continue;
+      }
+    }
+    // The record log is the trust anchor for restoring a tampered ref (record-log.ts). A lost
+    // write is not fatal: a genuine head newer than the log is kept (head-decision.ts).
     try {
-      if (previous) {
-        // force: false = fast-forward only: a record built on a stale parent is refused (compare-and-swap).
-        await gh.rest.git.updateRef({ ...repo, ref: chain.refName, sha: signed.sha, force: false });
-      } else {
-        await gh.rest.git.createRef({ ...repo, ref: `refs/${chain.refName}`, sha: signed.sha });
-      }
+      await writeRecordLog(
+        gh,
+        repo,
+        landing.commit,
+        { environment, sequence: fields.sequence, record: signed.sha },
+        pull.number,
+      );
     } catch (error) {
-      if (httpStatus(error) !== 422) throw error;
-      // GitHub answers 422 for a lost race (the ref moved: not a fast-forward any more) and for
-      // refusals a retry cannot fix (branch protection on the record ref, a branch whose name
-      // clashes with it). Only a ref that really moved is a race worth rebuilding for.
-      const now = await readRefSha(gh, repo, chain.refName);
-      if (now === (previous?.sha ?? null)) {
-        throw new FactsError(
-          `GitHub refused to ${previous ? "move" : "create"} ${chain.refName} for record #${fields.sequence} ` +
-            `(${error instanceof Error ? error.message : String(error)}), and the ref did not move: not a lost race. ` +
-            `Check the branch protection and rulesets of ${chain.refName.slice("heads/".length)} (pullgate must be allowed to push it) ` +
-            `and that no branch is named ${chain.recordRefPrefix.replace(/\/$/, "")}`,
-        );
-      }
-      deps.log.info({ attempt, environment }, "record ref moved meanwhile; rebuilding on the new head");
-      continue;
+      deps.log.error(
+        { err: error, record: signed.sha },
+        "published the record, but could not write its record log entry",
+      );
     }
     deps.metrics.records.inc({ environment });
     deps.log.info(
@@ -346,6 +508,7 @@ async function advance(
       sequence: fields.sequence,
       record: signed.sha,
       pullRequest: pull.number,
+      ...(restoring ? { restored: restoring.why } : {}),
     };
   }
   throw new FactsError(
@@ -360,6 +523,12 @@ async function advance(
  */
 async function catchUp(chain: RecordChain, commit: string, depth: number): Promise<void> {
   const { deps, gh, repo } = chain;
+  // Its own event refused it (an approval had lapsed when it landed, docs/threat-model.md): that
+  // alert stands, even if the facts have changed back since.
+  if (await refusedBefore(gh, repo, commit, await deps.appLogin())) {
+    deps.log.info({ commit }, "earlier tip was refused a record when it landed; it gets none");
+    return;
+  }
   const approval = await approvedLanding(deps, gh, repo, commit, chain.branch, chain.environment);
   if (!approval.ok) {
     deps.log.info({ commit, reason: approval.reason }, "earlier tip has no record and gets none");
@@ -392,30 +561,30 @@ async function compare(chain: RecordChain, base: string, head: string): Promise<
   return data.status;
 }
 
-/** Where the ref points, or null when it does not exist. */
-async function readRefSha(gh: GitHub, repo: RepoRef, refName: string): Promise<string | null> {
+/**
+ * Moves the tampered ref from `observed` (null: it was deleted) to `sha`. GitHub's REST API has no
+ * "expected old value" for a forced update, so the ref is read again right before the write and
+ * only a ref still at `observed` is forced; a creation is atomic by itself (422 if it exists). The
+ * window between that read and the write is documented in docs/threat-model.md: a push landing in
+ * it is overwritten, and raised as an alert by its own push event.
+ */
+async function restoreRef(
+  chain: RecordChain,
+  observed: string | null,
+  sha: string,
+): Promise<"done" | "moved" | { failed: string }> {
+  const { gh, repo, refName } = chain;
+  const now = await readRefSha(gh, repo, refName);
+  if (now !== observed) return "moved";
   try {
-    const { data } = await gh.rest.git.getRef({ ...repo, ref: refName });
-    return data.object.sha;
+    if (observed === null) await gh.rest.git.createRef({ ...repo, ref: `refs/${refName}`, sha });
+    else await gh.rest.git.updateRef({ ...repo, ref: refName, sha, force: true });
+    return "done";
   } catch (error) {
-    if (httpStatus(error) === 404) return null;
-    throw error;
+    if (httpStatus(error) !== 422) throw error;
+    if ((await readRefSha(gh, repo, refName)) !== observed) return "moved";
+    return {
+      failed: `GitHub refused the update (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
-}
-
-async function readRecordHead(
-  gh: GitHub,
-  repo: RepoRef,
-  refName: string,
-): Promise<{ sha: string; fields: RecordFields } | null> {
-  const sha = await readRefSha(gh, repo, refName);
-  if (sha === null) return null;
-  const { data: commit } = await gh.rest.git.getCommit({ ...repo, commit_sha: sha });
-  const parsed = parseRecordMessage(commit.message);
-  if (!parsed.fields) {
-    throw new FactsError(
-      `${refName} points at ${sha.slice(0, 7)}, which is not a valid pullgate record: ${parsed.errors.join("; ")}`,
-    );
-  }
-  return { sha, fields: parsed.fields };
 }
