@@ -68,6 +68,8 @@ export interface Sandbox {
   webhooks: WebhookQueue;
   /** The contract checks: `strict`, and the violations recorded (src/sandbox/contract/). */
   contract: Contract;
+  /** Every route template the sandbox serves (`GET /repos/{owner}/{repo}`). */
+  routes: string[];
   setWebhookUrl(url: string | undefined): void;
   /** Resolves when no webhook is queued or being delivered and no push is being processed. */
   idle(): Promise<void>;
@@ -363,8 +365,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       response = await match.handler(apiReq);
     } catch (error) {
       if (error instanceof HttpError) {
-        if (operation !== undefined) contract.checkResponse(operation, error.status, error.body());
-        return sendJson(res, error.status, error.body(), { ...headers, ...(error.options.headers ?? {}) });
+        const body = operation === undefined ? error.body() : contract.shapeError(operation, error.status, error.body());
+        if (operation !== undefined) contract.checkResponse(operation, error.status, body);
+        return sendJson(res, error.status, body, { ...headers, ...(error.options.headers ?? {}) });
       }
       console.error(`sandbox: ${match.template} failed`, error);
       return sendJson(res, 500, { message: "Server Error" }, headers);
@@ -405,6 +408,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     instrumentation,
     webhooks,
     contract,
+    routes: router.templates(),
     setWebhookUrl: (url) => {
       webhookUrl = url;
     },

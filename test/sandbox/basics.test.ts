@@ -262,5 +262,9 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect(((await bad.json()) as { message: string }).message).toBe("Problems parsing JSON");
     const wrong = await status(t.admin.request("POST /admin/users", { login: 42 as unknown as string }));
     expect(wrong.status).toBe(422);
+    // Strict mode refused it against GHES's description of the admin API, and recorded why.
+    expect(t.takeViolations()).toEqual([
+      { kind: "request-body", subject: "POST /admin/users", detail: ["For 'properties/login', 42 is not a string."] },
+    ]);
   });
 });

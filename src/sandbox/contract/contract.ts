@@ -26,6 +26,8 @@ export interface ContractOptions {
   validateResponses?: boolean;
   /** Where the one-time notice goes when the descriptions are not installed. */
   log?: (line: string) => void;
+  /** The index to use instead of the installed descriptions' (null = as in a production install); tests. */
+  index?: ContractIndex | null;
 }
 
 export type RouteContract = { kind: "operation"; operation: IndexedOperation } | { kind: "sandbox-only" } | { kind: "none" };
@@ -59,9 +61,10 @@ export class Contract {
 
   constructor(options: ContractOptions = {}) {
     const wanted = options.strict ?? true;
-    this.index = wanted || options.validateResponses === true ? loadContractIndex() : null;
+    const needed = wanted || options.validateResponses === true;
+    this.index = options.index !== undefined ? options.index : needed ? loadContractIndex() : null;
     if (this.index !== null) applyDeviations(this.index);
-    else if (wanted && !notified) {
+    else if (wanted && (!notified || options.log !== undefined)) {
       notified = true;
       (options.log ?? ((line: string) => console.error(line)))(
         "sandbox: GitHub's API descriptions (@octokit/openapi, @octokit/openapi-webhooks) are not installed: running non-strict (requests, responses and webhooks are not checked against GitHub's contract)",
@@ -131,6 +134,7 @@ export class Contract {
    */
   checkRequest(operation: IndexedOperation, query: URLSearchParams, body: unknown, hasBody: boolean): HttpError | null {
     const problems: string[] = [];
+    let bodyProblem = false;
     const known = new Set(operation.query.map((q) => q.name));
     const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
     if (unknown.length > 0)
@@ -147,16 +151,38 @@ export class Contract {
     }
     if (operation.body !== null && (hasBody || operation.body.required)) {
       const validate = this.validator(`${operation.template} body`, operation.body.schema);
-      if (!validate(hasBody ? body : {})) problems.push(...messages(validate.errors ?? [], null));
+      if (!validate(hasBody ? body : {})) {
+        bodyProblem = true;
+        problems.push(...messages(validate.errors ?? [], null));
+      }
     }
     if (problems.length === 0) return null;
     const unique = [...new Set(problems)];
-    this.record({ kind: hasBody ? "request-body" : "query", subject: operation.template, detail: unique });
+    this.record({ kind: bodyProblem ? "request-body" : "query", subject: operation.template, detail: unique });
     const simple = JSON.stringify(operation.responses["422"] ?? null).includes("validation-error-simple");
     return new HttpError(422, `Invalid request.\n\n${unique.join("\n")}`, {
       documentationUrl: operation.documentationUrl,
       errors: simple ? unique : unique.map((message) => ({ code: "invalid" as const, message })),
     });
+  }
+
+  /**
+   * An error body in the shape the operation documents: where its 422 is `validation-error-simple`
+   * (reviews, for one), GitHub's `errors` are plain strings ("Can not approve your own pull
+   * request"), not objects; handlers throw objects, this turns them into their messages.
+   */
+  shapeError(operation: IndexedOperation, status: number, body: Record<string, unknown>): Record<string, unknown> {
+    const errors = body.errors;
+    if (status !== 422 || !Array.isArray(errors)) return body;
+    if (!JSON.stringify(operation.responses["422"] ?? null).includes("validation-error-simple")) return body;
+    const strings = errors.map((e: unknown) => {
+      if (typeof e === "string") return e;
+      const item = e as { message?: unknown; resource?: unknown; field?: unknown; code?: unknown };
+      return typeof item.message === "string"
+        ? item.message
+        : [item.resource, item.field, item.code].filter((x) => typeof x === "string").join(" ");
+    });
+    return { ...body, errors: strings };
   }
 
   /** Validates a JSON response body against the operation's schema for its status (tests only). */
@@ -170,7 +196,9 @@ export class Contract {
     }
     const schema = operation.responses[key];
     if (schema === null || schema === undefined) {
-      if (body !== undefined) this.record({ kind: "response", subject: operation.template, detail: [`status ${status} has no body on GitHub`] });
+      // An error status documented without a body still carries GitHub's `{message, documentation_url}`.
+      if (body !== undefined && status < 400)
+        this.record({ kind: "response", subject: operation.template, detail: [`status ${status} has no body on GitHub`] });
       return;
     }
     const validate = this.validator(`${operation.template} ${key}`, schema);
@@ -227,9 +255,42 @@ function fieldOf(instancePath: string, param: string | null): string {
   return parts.map((p) => (/^\d+$/.test(p) ? "items" : `properties/${p}`)).join("/");
 }
 
+/** Which alternative of a failed anyOf an error belongs to: `anyOf/N`, or the component it was reached through. */
+function branchKey(e: ErrorObject, anyOf: ErrorObject): string {
+  const rest = e.schemaPath.startsWith(`${anyOf.schemaPath}/`) ? e.schemaPath.slice(anyOf.schemaPath.length + 1) : "";
+  const inline = /^(\d+)(\/|$)/.exec(rest);
+  if (inline !== null) return `anyOf/${inline[1]}`;
+  return /#\/components\/schemas\/([^/]+)/.exec(e.schemaPath)?.[1] ?? e.schemaPath;
+}
+
+/**
+ * When an anyOf (the description's oneOf) fails, ajv reports every alternative's errors. Keep the
+ * alternative the value was meant as: not one whose single-valued enum (a `type: "merge_queue"`
+ * discriminator) it fails, and among the rest the one with the fewest errors.
+ */
+function closestAlternative(errors: ErrorObject[]): { errors: ErrorObject[]; combinator: boolean } {
+  const anyOfs = errors.filter((e) => e.keyword === "anyOf").sort((a, b) => a.instancePath.length - b.instancePath.length);
+  const outer = anyOfs[0];
+  if (outer === undefined) return { errors, combinator: false };
+  const within = (e: ErrorObject) => e.instancePath === outer.instancePath || e.instancePath.startsWith(`${outer.instancePath}/`);
+  const outside = errors.filter((e) => !within(e));
+  const groups = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    if (!within(e) || e.keyword === "anyOf") continue;
+    const key = branchKey(e, outer);
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  const all = [...groups.values()];
+  const singleEnum = (e: ErrorObject) => e.keyword === "enum" && ((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).length === 1;
+  const viable = all.filter((g) => !g.some(singleEnum));
+  const best = (viable.length > 0 ? viable : all).sort((a, b) => a.length - b.length)[0] ?? [];
+  return { errors: [...outside, ...best], combinator: true };
+}
+
 /** GitHub's wording of schema failures (the same as the route handlers', http/request.ts). */
-function messages(errors: ErrorObject[], param: string | null): string[] {
-  const out: string[] = [];
+function messages(all: ErrorObject[], param: string | null): string[] {
+  const { errors, combinator } = closestAlternative(all);
+  const out: string[] = combinator ? ['No subschema in "oneOf" matched.'] : [];
   for (const e of errors) {
     const field = fieldOf(e.instancePath, param);
     const where = field === "" ? "the body" : `'${field}'`;

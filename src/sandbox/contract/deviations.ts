@@ -4,7 +4,7 @@
  * in-memory contract index (never to the packages). src/sandbox/DEVIATIONS.md explains each one.
  */
 import { baseId, type Json, type JsonObject } from "./schema.js";
-import { DOTCOM, type ContractIndex } from "./description.js";
+import { DOTCOM, WEBHOOKS, type ContractIndex } from "./description.js";
 import { normalizeTemplate } from "./sources.js";
 
 export interface Deviation {
@@ -77,7 +77,34 @@ export const DEVIATIONS: readonly Deviation[] = [
       // Applied by routing (ROUTE_ALIASES), nothing to change in the schemas.
     },
   },
+  {
+    subject: "webhooks: app.events (check_suite, check_run, installation, ...)",
+    description:
+      "The enum of the events an app subscribes to (`app.events`, `performed_via_github_app.events`) predates `merge_group` and `repository_ruleset`.",
+    github:
+      "Apps subscribe to both (pullgate's app.yml does), and their payloads list them in `events`; the enums are widened by those two names.",
+    evidence:
+      "https://docs.github.com/webhooks/webhook-events-and-payloads#merge_group and #repository_ruleset (\"Availability\": GitHub Apps).",
+    apply(index) {
+      const widen = (node: Json): void => {
+        if (node === null || typeof node !== "object") return;
+        if (Array.isArray(node)) return node.forEach(widen);
+        const events = node.properties;
+        if (events !== null && typeof events === "object" && !Array.isArray(events)) {
+          const items = (events.events as JsonObject | undefined)?.items;
+          if (items !== null && typeof items === "object" && !Array.isArray(items) && Array.isArray(items.enum) && items.enum.includes("check_suite"))
+            for (const extra of APP_EVENTS_MISSING) if (!items.enum.includes(extra)) items.enum.push(extra);
+        }
+        for (const value of Object.values(node)) widen(value);
+      };
+      widen((index.components[WEBHOOKS] ?? {}) as Json);
+      widen(index.webhooks as Json);
+    },
+  },
 ];
+
+/** App events GitHub sends that the webhook description's enums lack. */
+const APP_EVENTS_MISSING = ["merge_group", "repository_ruleset"];
 
 const applied = new WeakSet<ContractIndex>();
 
