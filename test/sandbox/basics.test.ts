@@ -29,6 +29,7 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect(body.documentation_url).toMatch(/^https:\/\/docs\.github\.com\//);
     expect(Number(res.headers.get("x-ratelimit-limit"))).toBeGreaterThan(0);
     expect(res.headers.get("x-ratelimit-resource")).toBe("core");
+    expect(t.takeViolations()).toMatchObject([{ kind: "unknown-route", subject: "GET /no/such/thing" }]);
     const used = Number(res.headers.get("x-ratelimit-used"));
     const again = await fetch(`${t.sandbox.apiUrl}/user`, {
       headers: { authorization: `token ${alice.token}` },

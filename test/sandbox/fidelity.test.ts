@@ -338,7 +338,7 @@ describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
       required_status_checks: {
         strict: true,
         checks: [{ context: "pullgate", app_id: t.sandbox.app.id }],
-      } as { strict: boolean; contexts: string[] },
+      } as unknown as { strict: boolean; contexts: string[] },
       enforce_admins: true,
       required_pull_request_reviews: { required_approving_review_count: 1, require_code_owner_reviews: true },
       restrictions: null,
