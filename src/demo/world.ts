@@ -167,7 +167,9 @@ function httpStatus(error: unknown): number | undefined {
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const root = options.root;
-  const sandbox = options.sandbox ?? (await startSandbox({ dir: join(root, "sandbox"), strict: options.sandboxStrict ?? true }));
+  const sandbox =
+    options.sandbox ??
+    (await startSandbox({ dir: join(root, "sandbox"), strict: options.sandboxStrict ?? true }));
   const ownsSandbox = options.sandbox === undefined;
   let server: RunningServer | undefined;
   try {

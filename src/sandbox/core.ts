@@ -315,7 +315,8 @@ export class SandboxCore {
     // GitHub percent-encodes bot logins in URLs (`/users/pullgate%5Bbot%5D`: `[` `]` are not valid
     // in a URI path) and links a bot's page to its app (`/apps/<slug>`).
     const api = `${this.apiUrl}/users/${encodeURIComponent(name)}`;
-    const html = type === "Bot" ? `${this.origin}/apps/${name.replace(/\[bot\]$/, "")}` : `${this.origin}/${name}`;
+    const html =
+      type === "Bot" ? `${this.origin}/apps/${name.replace(/\[bot\]$/, "")}` : `${this.origin}/${name}`;
     return {
       login: name,
       id,

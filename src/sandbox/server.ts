@@ -146,7 +146,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     now: () => isoNow(),
     inspect: (event, payload) => {
       // What goes on the wire: undefined properties dropped.
-      if (contract.validateResponses) contract.checkWebhook(event, JSON.parse(JSON.stringify(payload)) as Record<string, unknown>);
+      if (contract.validateResponses)
+        contract.checkWebhook(event, JSON.parse(JSON.stringify(payload)) as Record<string, unknown>);
     },
   });
 
@@ -283,14 +284,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (match === undefined) {
       await readBody(req);
       if (contract.strict)
-        contract.record({ kind: "unknown-route", subject: `${method} ${path}`, detail: ["no sandbox route serves this request"] });
+        contract.record({
+          kind: "unknown-route",
+          subject: `${method} ${path}`,
+          detail: ["no sandbox route serves this request"],
+        });
       return sendJson(res, 404, new HttpError(404, "Not Found").body(), headers);
     }
     const routeContract = contract.route(match.template);
     if (contract.strict && routeContract.kind === "none") {
       // A sandbox route GitHub does not have: GitHub would answer 404 (sources.ts lists the exceptions).
       await readBody(req);
-      contract.record({ kind: "not-a-github-operation", subject: match.template, detail: ["no operation of GitHub's description has this method and path"] });
+      contract.record({
+        kind: "not-a-github-operation",
+        subject: match.template,
+        detail: ["no operation of GitHub's description has this method and path"],
+      });
       return sendJson(res, 404, new HttpError(404, "Not Found").body(), headers);
     }
     const operation = routeContract.kind === "operation" ? routeContract.operation : undefined;
@@ -365,7 +374,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       response = await match.handler(apiReq);
     } catch (error) {
       if (error instanceof HttpError) {
-        const body = operation === undefined ? error.body() : contract.shapeError(operation, error.status, error.body());
+        const body =
+          operation === undefined ? error.body() : contract.shapeError(operation, error.status, error.body());
         if (operation !== undefined) contract.checkResponse(operation, error.status, body);
         return sendJson(res, error.status, body, { ...headers, ...(error.options.headers ?? {}) });
       }
@@ -382,7 +392,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const body = response.status === 204 ? undefined : response.body;
     // What goes on the wire (undefined properties dropped) is what GitHub's schema must accept.
     if (operation !== undefined && contract.validateResponses)
-      contract.checkResponse(operation, response.status, body === undefined ? undefined : (JSON.parse(JSON.stringify(body)) as unknown));
+      contract.checkResponse(
+        operation,
+        response.status,
+        body === undefined ? undefined : (JSON.parse(JSON.stringify(body)) as unknown),
+      );
     sendJson(res, response.status, body, {
       ...headers,
       ...(response.headers ?? {}),

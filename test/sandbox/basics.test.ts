@@ -265,7 +265,11 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect(wrong.status).toBe(422);
     // Strict mode refused it against GHES's description of the admin API, and recorded why.
     expect(t.takeViolations()).toEqual([
-      { kind: "request-body", subject: "POST /admin/users", detail: ["For 'properties/login', 42 is not a string."] },
+      {
+        kind: "request-body",
+        subject: "POST /admin/users",
+        detail: ["For 'properties/login', 42 is not a string."],
+      },
     ]);
   });
 });

@@ -210,7 +210,9 @@ describe("sandbox: merge queue", () => {
     expect((bad.data as { message: string }).message).toContain(
       `For 'properties/rules/items/properties/parameters/properties/merge_method', "OCTOPUS" is not one of MERGE, SQUASH, REBASE.`,
     );
-    expect(t.takeViolations()).toMatchObject([{ kind: "request-body", subject: "POST /repos/{owner}/{repo}/rulesets" }]);
+    expect(t.takeViolations()).toMatchObject([
+      { kind: "request-body", subject: "POST /repos/{owner}/{repo}/rulesets" },
+    ]);
   });
 
   it("refuses PUT merge (405) and direct pushes (GH013) when the queue is required, and who may not enqueue", async () => {

@@ -25,7 +25,10 @@ describe("strict sandbox: GitHub's contract", () => {
     alice = await t.createUser("alice");
     await t.createOrg("acme", "alice");
     await t.createRepo("acme", "deploy");
-    const { data } = await alice.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", { ...base, ref: "main" });
+    const { data } = await alice.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+      ...base,
+      ref: "main",
+    });
     headSha = data.sha;
   });
   afterAll(async () => {
@@ -56,7 +59,11 @@ describe("strict sandbox: GitHub's contract", () => {
     expect(r.status).toBe(404);
     expect(r.data).toMatchObject({ message: "Not Found", documentation_url: "https://docs.github.com/rest" });
     expect(t.takeViolations()).toEqual([
-      { kind: "unknown-route", subject: "GET /repos/acme/deploy/made-up", detail: ["no sandbox route serves this request"] },
+      {
+        kind: "unknown-route",
+        subject: "GET /repos/acme/deploy/made-up",
+        detail: ["no sandbox route serves this request"],
+      },
     ]);
   });
 
@@ -71,17 +78,26 @@ describe("strict sandbox: GitHub's contract", () => {
       documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
       status: "422",
     });
-    expect(t.takeViolations()).toMatchObject([{ kind: "request-body", subject: "POST /repos/{owner}/{repo}/pulls" }]);
+    expect(t.takeViolations()).toMatchObject([
+      { kind: "request-body", subject: "POST /repos/{owner}/{repo}/pulls" },
+    ]);
   });
 
   it("refuses wrong types and unknown properties where the schema closes them", async () => {
     const token = await t.installationToken("acme");
     const app = t.octokit(token);
     const wrong = await settle(
-      app.request("POST /repos/{owner}/{repo}/check-runs", { ...base, name: "x", head_sha: headSha, status: 5 } as never),
+      app.request("POST /repos/{owner}/{repo}/check-runs", {
+        ...base,
+        name: "x",
+        head_sha: headSha,
+        status: 5,
+      } as never),
     );
     expect(wrong.status).toBe(422);
-    expect((wrong.data as { message: string }).message).toContain(`For 'properties/status', 5 is not a string.`);
+    expect((wrong.data as { message: string }).message).toContain(
+      `For 'properties/status', 5 is not a string.`,
+    );
     const closed = await settle(
       alice.octokit.request("POST /repos/{owner}/{repo}/issues", {
         ...base,
@@ -98,14 +114,24 @@ describe("strict sandbox: GitHub's contract", () => {
   });
 
   it("checks query parameters: a wrong type is a 422, an unknown one is recorded (GitHub ignores it)", async () => {
-    const bad = await settle(alice.octokit.request("GET /repos/{owner}/{repo}/pulls", { ...base, per_page: "many" } as never));
+    const bad = await settle(
+      alice.octokit.request("GET /repos/{owner}/{repo}/pulls", { ...base, per_page: "many" } as never),
+    );
     expect(bad.status).toBe(422);
-    expect((bad.data as { message: string }).message).toContain(`For 'properties/per_page', "many" is not an integer.`);
-    const typo = await settle(alice.octokit.request("GET /repos/{owner}/{repo}/pulls", { ...base, perpage: 100 } as never));
+    expect((bad.data as { message: string }).message).toContain(
+      `For 'properties/per_page', "many" is not an integer.`,
+    );
+    const typo = await settle(
+      alice.octokit.request("GET /repos/{owner}/{repo}/pulls", { ...base, perpage: 100 } as never),
+    );
     expect(typo.status).toBe(200);
     expect(t.takeViolations()).toEqual([
       expect.objectContaining({ kind: "query", subject: "GET /repos/{owner}/{repo}/pulls" }),
-      { kind: "query", subject: "GET /repos/{owner}/{repo}/pulls", detail: [`unknown query parameter "perpage" (GitHub ignores it)`] },
+      {
+        kind: "query",
+        subject: "GET /repos/{owner}/{repo}/pulls",
+        detail: [`unknown query parameter "perpage" (GitHub ignores it)`],
+      },
     ]);
   });
 
@@ -126,7 +152,14 @@ describe("strict sandbox: GitHub's contract", () => {
     expect(wide.status).toBe(422);
     expect(wide.data).toMatchObject({
       message: "Validation Failed",
-      errors: [{ resource: "CheckRun", code: "custom", field: "summary", message: "summary exceeds a maximum bytesize of 65535" }],
+      errors: [
+        {
+          resource: "CheckRun",
+          code: "custom",
+          field: "summary",
+          message: "summary exceeds a maximum bytesize of 65535",
+        },
+      ],
     });
     const wideText = await create("ok", "€".repeat(30000));
     expect(wideText.data).toMatchObject({ errors: [{ field: "text" }] });
@@ -136,7 +169,11 @@ describe("strict sandbox: GitHub's contract", () => {
       "Invalid request.\n\nOnly 65535 characters are allowed; 65536 were supplied.",
     );
     // The update path counts bytes too.
-    const { data: run } = await app.request("POST /repos/{owner}/{repo}/check-runs", { ...base, name: "u", head_sha: headSha });
+    const { data: run } = await app.request("POST /repos/{owner}/{repo}/check-runs", {
+      ...base,
+      name: "u",
+      head_sha: headSha,
+    });
     const update = await settle(
       app.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
         ...base,
@@ -146,7 +183,9 @@ describe("strict sandbox: GitHub's contract", () => {
     );
     expect(update.data).toMatchObject({ message: "Validation Failed", errors: [{ field: "summary" }] });
     // Only the character overrun is a schema (contract) refusal; the byte limit is GitHub's model.
-    expect(t.takeViolations()).toMatchObject([{ kind: "request-body", detail: [expect.stringContaining("Only 65535")] }]);
+    expect(t.takeViolations()).toMatchObject([
+      { kind: "request-body", detail: [expect.stringContaining("Only 65535")] },
+    ]);
   });
 
   it("branch protection takes exactly one of checks and contexts, never both merged", async () => {
@@ -163,7 +202,9 @@ describe("strict sandbox: GitHub's contract", () => {
       );
     const both = await put({ strict: true, contexts: ["ci"], checks: [{ context: "pullgate" }] });
     expect(both.status).toBe(422);
-    expect((both.data as { message: string }).message).toContain(`More than one subschema in "oneOf" matched.`);
+    expect((both.data as { message: string }).message).toContain(
+      `More than one subschema in "oneOf" matched.`,
+    );
     const neither = await put({ strict: true });
     expect(neither.status).toBe(422);
     expect((neither.data as { message: string }).message).toContain(`No subschema in "oneOf" matched.`);
@@ -171,10 +212,15 @@ describe("strict sandbox: GitHub's contract", () => {
     const checks = await put({ strict: true, checks: [{ context: "pullgate", app_id: t.sandbox.app.id }] });
     expect(checks.status).toBe(200);
     expect(checks.data).toMatchObject({
-      required_status_checks: { contexts: ["pullgate"], checks: [{ context: "pullgate", app_id: t.sandbox.app.id }] },
+      required_status_checks: {
+        contexts: ["pullgate"],
+        checks: [{ context: "pullgate", app_id: t.sandbox.app.id }],
+      },
     });
     const contexts = await put({ strict: false, contexts: ["ci"] });
-    expect(contexts.data).toMatchObject({ required_status_checks: { checks: [{ context: "ci", app_id: null }] } });
+    expect(contexts.data).toMatchObject({
+      required_status_checks: { checks: [{ context: "ci", app_id: null }] },
+    });
   });
 
   it("spells the app's bot user as GitHub does: percent-encoded URLs, html_url on /apps/<slug>", async () => {
@@ -190,7 +236,8 @@ describe("strict sandbox: GitHub's contract", () => {
     const contract = new Contract({ strict: true, validateResponses: true });
     const route = contract.route("GET /repos/{owner}/{repo}/pulls/{pull_number}");
     if (route.kind !== "operation") throw new Error("no operation");
-    contract.checkResponse(route.operation, 200, { number: "1" });
+    const { data: pull } = { data: { number: "1" } };
+    contract.checkResponse(route.operation, 200, pull);
     contract.checkResponse(route.operation, 201, {});
     contract.checkWebhook("push", { ref: "refs/heads/main" });
     contract.checkWebhook("pull_request", { action: "teleported" });
@@ -201,13 +248,19 @@ describe("strict sandbox: GitHub's contract", () => {
       "webhook push",
       "webhook pull_request.teleported",
     ]);
-    expect(found[0]?.detail).toContain("/number must be integer");
-    expect(found[2]?.detail).toContain("/ must have required property 'before'");
+    // Responses report the first failure (cheaper validators); request 422s report all.
+    expect(found[0]?.detail).toEqual([expect.stringMatching(/^\/ must have required property '\w+'$/)]);
+    expect(found[2]?.detail).toEqual(["/ must have required property 'before'"]);
   });
 
   it("without the descriptions (a production install) runs non-strict and says so", () => {
     const lines: string[] = [];
-    const contract = new Contract({ strict: true, validateResponses: true, index: null, log: (l) => lines.push(l) });
+    const contract = new Contract({
+      strict: true,
+      validateResponses: true,
+      index: null,
+      log: (l) => lines.push(l),
+    });
     expect(contract.strict).toBe(false);
     expect(contract.validateResponses).toBe(false);
     expect(contract.route("GET /repos/{owner}/{repo}").kind).toBe("none");

@@ -32,7 +32,12 @@ export const command: Command = {
     if (webhook !== undefined && !/^https?:\/\//.test(webhook))
       throw new UsageError("--app-webhook must be an http(s) URL");
     const { startSandbox } = await import("../../sandbox/index.js");
-    const sandbox = await startSandbox({ dir, port, appWebhookUrl: webhook, strict: values["no-strict"] !== true });
+    const sandbox = await startSandbox({
+      dir,
+      port,
+      appWebhookUrl: webhook,
+      strict: values["no-strict"] !== true,
+    });
     const info = {
       api: sandbox.apiUrl,
       git: sandbox.gitUrl,

@@ -30,7 +30,8 @@ export interface ContractOptions {
   index?: ContractIndex | null;
 }
 
-export type RouteContract = { kind: "operation"; operation: IndexedOperation } | { kind: "sandbox-only" } | { kind: "none" };
+export type RouteContract =
+  { kind: "operation"; operation: IndexedOperation } | { kind: "sandbox-only" } | { kind: "none" };
 
 /** The formats GitHub's descriptions use; checked, not ignored (a relative URL or a number date fails). */
 function addFormats(ajv: Ajv): void {
@@ -42,8 +43,12 @@ function addFormats(ajv: Ajv): void {
   ajv.addFormat("date", /^\d{4}-\d{2}-\d{2}$/);
   ajv.addFormat("email", /^[^\s@]+@[^\s@]+$/);
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
-  ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
-  for (const lax of ["double", "binary", "repo.nwo", "uuid", "hostname", "ipv4", "ipv6"]) ajv.addFormat(lax, true);
+  ajv.addFormat("int32", {
+    type: "number",
+    validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31,
+  });
+  for (const lax of ["double", "binary", "repo.nwo", "uuid", "hostname", "ipv4", "ipv6"])
+    ajv.addFormat(lax, true);
 }
 
 let notified = false;
@@ -54,7 +59,6 @@ export class Contract {
   readonly strict: boolean;
   readonly validateResponses: boolean;
   private readonly index: ContractIndex | null;
-  private ajv: Ajv | null = null;
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly routes = new Map<string, RouteContract>();
   private readonly listeners = new Set<(v: ContractViolation) => void>();
@@ -103,27 +107,50 @@ export class Contract {
       const target = ROUTE_ALIASES[template] ?? template;
       const [method = "", path = ""] = target.split(" ");
       const operation = this.index.operations[`${method} ${normalizeTemplate(path)}`];
-      const dotcomOrListed = operation !== undefined && (operation.source === "api.github.com" || NON_DOTCOM_ROUTES[template] === operation.source);
+      const dotcomOrListed =
+        operation !== undefined &&
+        (operation.source === "api.github.com" || NON_DOTCOM_ROUTES[template] === operation.source);
       if (operation !== undefined && dotcomOrListed) result = { kind: "operation", operation };
     }
     this.routes.set(template, result);
     return result;
   }
 
-  private validator(key: string, schema: Json): ValidateFunction {
-    const known = this.compiled.get(key);
+  /**
+   * Two Ajv instances: requests get every error, with the failing value, to word GitHub's 422;
+   * responses and webhooks (tests) only need to know what failed first, which compiles to far
+   * less code. `inlineRefs: false`: each component compiles once and is shared, instead of being
+   * inlined into every schema that reaches it (full-repository is reached hundreds of times).
+   */
+  private readonly ajvs = new Map<"request" | "response", Ajv>();
+
+  private validator(
+    key: string,
+    schema: Json,
+    purpose: "request" | "response" = "response",
+  ): ValidateFunction {
+    const cacheKey = `${purpose} ${key}`;
+    const known = this.compiled.get(cacheKey);
     if (known !== undefined) return known;
     const index = this.index;
     if (index === null) throw new Error("no contract index");
-    if (this.ajv === null) {
-      const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: true });
+    let ajv = this.ajvs.get(purpose);
+    if (ajv === undefined) {
+      const detailed = purpose === "request";
+      ajv = new Ajv({
+        strict: false,
+        allErrors: detailed,
+        verbose: detailed,
+        inlineRefs: false,
+        validateFormats: true,
+      });
       addFormats(ajv);
       for (const [source, schemas] of Object.entries(index.components))
         ajv.addSchema({ $id: baseId(source), components: { schemas } } as object);
-      this.ajv = ajv;
+      this.ajvs.set(purpose, ajv);
     }
-    const validate = this.ajv.compile(schema as object);
-    this.compiled.set(key, validate);
+    const validate = ajv.compile(schema as object);
+    this.compiled.set(cacheKey, validate);
     return validate;
   }
 
@@ -132,25 +159,34 @@ export class Contract {
    * or body (null when it passes); unknown query parameters, which GitHub ignores, are recorded
    * without refusing the request.
    */
-  checkRequest(operation: IndexedOperation, query: URLSearchParams, body: unknown, hasBody: boolean): HttpError | null {
+  checkRequest(
+    operation: IndexedOperation,
+    query: URLSearchParams,
+    body: unknown,
+    hasBody: boolean,
+  ): HttpError | null {
     const problems: string[] = [];
     let bodyProblem = false;
     const known = new Set(operation.query.map((q) => q.name));
     const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
     if (unknown.length > 0)
-      this.record({ kind: "query", subject: operation.template, detail: unknown.map((k) => `unknown query parameter "${k}" (GitHub ignores it)`) });
+      this.record({
+        kind: "query",
+        subject: operation.template,
+        detail: unknown.map((k) => `unknown query parameter "${k}" (GitHub ignores it)`),
+      });
     for (const param of operation.query) {
       const values = query.getAll(param.name);
       if (values.length === 0) {
         if (param.required) problems.push(`"${param.name}" wasn't supplied.`);
         continue;
       }
-      const validate = this.validator(`${operation.template} ?${param.name}`, param.schema);
+      const validate = this.validator(`${operation.template} ?${param.name}`, param.schema, "request");
       const value = coerce(values, param.schema);
       if (!validate(value)) problems.push(...messages(validate.errors ?? [], param.name));
     }
     if (operation.body !== null && (hasBody || operation.body.required)) {
-      const validate = this.validator(`${operation.template} body`, operation.body.schema);
+      const validate = this.validator(`${operation.template} body`, operation.body.schema, "request");
       if (!validate(hasBody ? body : {})) {
         bodyProblem = true;
         problems.push(...messages(validate.errors ?? [], null));
@@ -158,7 +194,11 @@ export class Contract {
     }
     if (problems.length === 0) return null;
     const unique = [...new Set(problems)];
-    this.record({ kind: bodyProblem ? "request-body" : "query", subject: operation.template, detail: unique });
+    this.record({
+      kind: bodyProblem ? "request-body" : "query",
+      subject: operation.template,
+      detail: unique,
+    });
     const simple = JSON.stringify(operation.responses["422"] ?? null).includes("validation-error-simple");
     return new HttpError(422, `Invalid request.\n\n${unique.join("\n")}`, {
       documentationUrl: operation.documentationUrl,
@@ -171,7 +211,11 @@ export class Contract {
    * (reviews, for one), GitHub's `errors` are plain strings ("Can not approve your own pull
    * request"), not objects; handlers throw objects, this turns them into their messages.
    */
-  shapeError(operation: IndexedOperation, status: number, body: Record<string, unknown>): Record<string, unknown> {
+  shapeError(
+    operation: IndexedOperation,
+    status: number,
+    body: Record<string, unknown>,
+  ): Record<string, unknown> {
     const errors = body.errors;
     if (status !== 422 || !Array.isArray(errors)) return body;
     if (!JSON.stringify(operation.responses["422"] ?? null).includes("validation-error-simple")) return body;
@@ -191,18 +235,32 @@ export class Contract {
     const key = String(status);
     if (!Object.hasOwn(operation.responses, key)) {
       // GitHub answers 401/403/404/422/5xx on any operation; an undocumented success is the sandbox's invention.
-      if (status < 300) this.record({ kind: "response", subject: operation.template, detail: [`status ${status} is not a documented response`] });
+      if (status < 300)
+        this.record({
+          kind: "response",
+          subject: operation.template,
+          detail: [`status ${status} is not a documented response`],
+        });
       return;
     }
     const schema = operation.responses[key];
     if (schema === null || schema === undefined) {
       // An error status documented without a body still carries GitHub's `{message, documentation_url}`.
       if (body !== undefined && status < 400)
-        this.record({ kind: "response", subject: operation.template, detail: [`status ${status} has no body on GitHub`] });
+        this.record({
+          kind: "response",
+          subject: operation.template,
+          detail: [`status ${status} has no body on GitHub`],
+        });
       return;
     }
     const validate = this.validator(`${operation.template} ${key}`, schema);
-    if (!validate(body)) this.record({ kind: "response", subject: `${operation.template} ${key}`, detail: schemaErrors(validate) });
+    if (!validate(body))
+      this.record({
+        kind: "response",
+        subject: `${operation.template} ${key}`,
+        detail: schemaErrors(validate),
+      });
   }
 
   /** Validates a webhook payload against @octokit/openapi-webhooks' schema for its event and action (tests only). */
@@ -212,7 +270,11 @@ export class Contract {
     const name = action === null ? event : `${event}.${action}`;
     const schema = this.index.webhooks[name] ?? (action === null ? undefined : this.index.webhooks[event]);
     if (schema === undefined) {
-      this.record({ kind: "webhook", subject: name, detail: ["no schema for this event and action in @octokit/openapi-webhooks"] });
+      this.record({
+        kind: "webhook",
+        subject: name,
+        detail: ["no schema for this event and action in @octokit/openapi-webhooks"],
+      });
       return;
     }
     const validate = this.validator(`webhook ${name}`, schema);
@@ -257,7 +319,9 @@ function fieldOf(instancePath: string, param: string | null): string {
 
 /** Which alternative of a failed anyOf an error belongs to: `anyOf/N`, or the component it was reached through. */
 function branchKey(e: ErrorObject, anyOf: ErrorObject): string {
-  const rest = e.schemaPath.startsWith(`${anyOf.schemaPath}/`) ? e.schemaPath.slice(anyOf.schemaPath.length + 1) : "";
+  const rest = e.schemaPath.startsWith(`${anyOf.schemaPath}/`)
+    ? e.schemaPath.slice(anyOf.schemaPath.length + 1)
+    : "";
   const inline = /^(\d+)(\/|$)/.exec(rest);
   if (inline !== null) return `anyOf/${inline[1]}`;
   return /#\/components\/schemas\/([^/]+)/.exec(e.schemaPath)?.[1] ?? e.schemaPath;
@@ -269,10 +333,13 @@ function branchKey(e: ErrorObject, anyOf: ErrorObject): string {
  * discriminator) it fails, and among the rest the one with the fewest errors.
  */
 function closestAlternative(errors: ErrorObject[]): { errors: ErrorObject[]; combinator: boolean } {
-  const anyOfs = errors.filter((e) => e.keyword === "anyOf").sort((a, b) => a.instancePath.length - b.instancePath.length);
+  const anyOfs = errors
+    .filter((e) => e.keyword === "anyOf")
+    .sort((a, b) => a.instancePath.length - b.instancePath.length);
   const outer = anyOfs[0];
   if (outer === undefined) return { errors, combinator: false };
-  const within = (e: ErrorObject) => e.instancePath === outer.instancePath || e.instancePath.startsWith(`${outer.instancePath}/`);
+  const within = (e: ErrorObject) =>
+    e.instancePath === outer.instancePath || e.instancePath.startsWith(`${outer.instancePath}/`);
   const outside = errors.filter((e) => !within(e));
   const groups = new Map<string, ErrorObject[]>();
   for (const e of errors) {
@@ -281,7 +348,8 @@ function closestAlternative(errors: ErrorObject[]): { errors: ErrorObject[]; com
     groups.set(key, [...(groups.get(key) ?? []), e]);
   }
   const all = [...groups.values()];
-  const singleEnum = (e: ErrorObject) => e.keyword === "enum" && ((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).length === 1;
+  const singleEnum = (e: ErrorObject) =>
+    e.keyword === "enum" && ((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).length === 1;
   const viable = all.filter((g) => !g.some(singleEnum));
   const best = (viable.length > 0 ? viable : all).sort((a, b) => a.length - b.length)[0] ?? [];
   return { errors: [...outside, ...best], combinator: true };
@@ -308,11 +376,15 @@ function messages(all: ErrorObject[], param: string | null): string[] {
         break;
       }
       case "enum":
-        out.push(`For ${where}, ${JSON.stringify(valueAt(e))} is not one of ${(params.allowedValues as unknown[]).map(String).join(", ")}.`);
+        out.push(
+          `For ${where}, ${JSON.stringify(valueAt(e))} is not one of ${(params.allowedValues as unknown[]).map(String).join(", ")}.`,
+        );
         break;
       case "maxLength":
         // GitHub's own wording (e.g. a check run's 65,536-character summary).
-        out.push(`Only ${String(params.limit)} characters are allowed; ${[...String(valueAt(e))].length} were supplied.`);
+        out.push(
+          `Only ${String(params.limit)} characters are allowed; ${[...String(valueAt(e))].length} were supplied.`,
+        );
         break;
       case "anyOf":
       case "if":
@@ -321,7 +393,7 @@ function messages(all: ErrorObject[], param: string | null): string[] {
         out.push(`For ${where}, ${JSON.stringify(valueAt(e))} ${e.message ?? "is invalid"}.`);
     }
   }
-  return out.length === 0 ? ["No subschema in \"oneOf\" matched."] : out;
+  return out.length === 0 ? ['No subschema in "oneOf" matched.'] : out;
 }
 
 function valueAt(e: ErrorObject): unknown {

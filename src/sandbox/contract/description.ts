@@ -14,11 +14,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { COMPONENT_REF, convertSchema, type Json, type JsonObject } from "./schema.js";
+import { COMPONENT_REF, baseId, convertSchema, type Json, type JsonObject } from "./schema.js";
 import { EXTRA_SOURCES, NON_DOTCOM_ROUTES, normalizeTemplate } from "./sources.js";
 
 /** Bump when the index layout or the schema conversion changes (invalidates the disk cache). */
-const FORMAT = 3;
+const FORMAT = 5;
 
 export const DOTCOM = "api.github.com";
 export const WEBHOOKS = "webhooks";
@@ -68,8 +68,14 @@ function findPackages(): Packages | null {
   try {
     const openapiDir = dirname(require.resolve("@octokit/openapi/package.json"));
     const webhooksDir = dirname(require.resolve("@octokit/openapi-webhooks/package.json"));
-    const version = (dir: string) => (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
-    return { openapiDir, openapiVersion: version(openapiDir), webhooksDir, webhooksVersion: version(webhooksDir) };
+    const version = (dir: string) =>
+      (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
+    return {
+      openapiDir,
+      openapiVersion: version(openapiDir),
+      webhooksDir,
+      webhooksVersion: version(webhooksDir),
+    };
   } catch {
     return null;
   }
@@ -78,7 +84,11 @@ function findPackages(): Packages | null {
 type Spec = JsonObject & {
   paths?: Record<string, Record<string, JsonObject>>;
   webhooks?: Record<string, Record<string, JsonObject>>;
-  components: { schemas: Record<string, Json>; parameters?: Record<string, JsonObject>; responses?: Record<string, JsonObject> };
+  components: {
+    schemas: Record<string, Json>;
+    parameters?: Record<string, JsonObject>;
+    responses?: Record<string, JsonObject>;
+  };
 };
 
 function readSpec(path: string): Spec {
@@ -98,23 +108,41 @@ function deref(spec: Spec, node: JsonObject): JsonObject {
 function jsonSchemaOf(content: Json | undefined): Json | undefined {
   if (content === null || typeof content !== "object" || Array.isArray(content)) return undefined;
   const media = content["application/json"] ?? content["application/scim+json"];
-  if (media === undefined || media === null || typeof media !== "object" || Array.isArray(media)) return undefined;
+  if (media === undefined || media === null || typeof media !== "object" || Array.isArray(media))
+    return undefined;
   return media.schema;
 }
 
-function indexOperation(spec: Spec, source: string, method: string, path: string, op: JsonObject, refs: Set<string>): IndexedOperation {
-  const params = [...((spec.paths?.[path]?.parameters as unknown as JsonObject[] | undefined) ?? []), ...((op.parameters as JsonObject[] | undefined) ?? [])].map((p) => deref(spec, p));
+function indexOperation(
+  spec: Spec,
+  source: string,
+  method: string,
+  path: string,
+  op: JsonObject,
+  refs: Set<string>,
+): IndexedOperation {
+  const params = [
+    ...((spec.paths?.[path]?.parameters as unknown as JsonObject[] | undefined) ?? []),
+    ...((op.parameters as JsonObject[] | undefined) ?? []),
+  ].map((p) => deref(spec, p));
   const query: QueryParameter[] = params
     .filter((p) => p.in === "query")
-    .map((p) => ({ name: String(p.name), required: p.required === true, schema: convertSchema(p.schema ?? {}, source, refs) }));
+    .map((p) => ({
+      name: String(p.name),
+      required: p.required === true,
+      schema: convertSchema(p.schema ?? {}, source, refs),
+    }));
   let body: IndexedOperation["body"] = null;
   const requestBody = op.requestBody as JsonObject | undefined;
   if (requestBody !== undefined) {
     const schema = jsonSchemaOf(requestBody.content);
-    if (schema !== undefined) body = { required: requestBody.required === true, schema: convertSchema(schema, source, refs) };
+    if (schema !== undefined)
+      body = { required: requestBody.required === true, schema: convertSchema(schema, source, refs) };
   }
   const responses: Record<string, Json> = {};
-  for (const [status, raw] of Object.entries((op.responses as Record<string, JsonObject> | undefined) ?? {})) {
+  for (const [status, raw] of Object.entries(
+    (op.responses as Record<string, JsonObject> | undefined) ?? {},
+  )) {
     const schema = jsonSchemaOf(deref(spec, raw).content);
     responses[status] = schema === undefined ? null : convertSchema(schema, source, refs);
   }
@@ -191,6 +219,7 @@ function buildIndex(pkgs: Packages): ContractIndex {
     webhooks[name] = convertSchema(schema, WEBHOOKS, hookRefs);
   }
   components[WEBHOOKS] = reachable(hooks, WEBHOOKS, hookRefs);
+  hoistShared(webhooks, components[WEBHOOKS]);
   return {
     format: FORMAT,
     versions: { openapi: pkgs.openapiVersion, webhooks: pkgs.webhooksVersion },
@@ -198,6 +227,50 @@ function buildIndex(pkgs: Packages): ContractIndex {
     components,
     webhooks,
   };
+}
+
+/** Keywords whose value is one schema, or (arrays) a list of schemas. */
+const SUBSCHEMA = new Set([
+  "items",
+  "additionalProperties",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "anyOf",
+  "allOf",
+  "oneOf",
+]);
+const SUBSCHEMA_MAPS = new Set(["properties", "patternProperties"]);
+/** Inline subschemas at least this long (JSON) are shared; smaller ones are cheaper inlined. */
+const HOIST_MIN = 1500;
+
+/**
+ * The webhook schemas repeat large inline objects (the pull request, its repositories, users) in
+ * every action's schema. Each distinct one becomes a shared component (`shared-<hash>`), so Ajv compiles
+ * it once per process instead of once per event and action (seconds per test file otherwise).
+ */
+function hoistShared(schemas: Record<string, Json>, components: Record<string, Json>): void {
+  const visit = (node: Json): Json => {
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return node;
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (SUBSCHEMA_MAPS.has(key) && value !== null && typeof value === "object" && !Array.isArray(value)) {
+        out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, visit(sub)]));
+      } else if (SUBSCHEMA.has(key)) {
+        out[key] = Array.isArray(value) ? value.map(visit) : visit(value);
+      } else out[key] = value;
+    }
+    const text = JSON.stringify(out);
+    if (text.length < HOIST_MIN) return out;
+    const name = `shared-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
+    components[name] = out;
+    return { $ref: `${baseId(WEBHOOKS)}#/components/schemas/${name}` };
+  };
+  for (const [name, schema] of Object.entries(schemas)) schemas[name] = visit(schema);
+  for (const [name, schema] of Object.entries(components))
+    if (!name.startsWith("shared-")) components[name] = visit(schema);
 }
 
 function cacheKey(pkgs: Packages): string {

@@ -70,9 +70,9 @@ export const DEVIATIONS: readonly Deviation[] = [
     subject: "GET /repos/{owner}/{repo}/contents",
     description: "Only `/contents/{path}` is described.",
     github:
-      "GitHub serves the repository root at `/contents/` (Octokit's `path: \"\"`) and `/contents`; the sandbox route is checked as the `{path}` operation (sources.ts ROUTE_ALIASES).",
+      'GitHub serves the repository root at `/contents/` (Octokit\'s `path: ""`) and `/contents`; the sandbox route is checked as the `{path}` operation (sources.ts ROUTE_ALIASES).',
     evidence:
-      "https://docs.github.com/rest/repos/contents#get-repository-content (\"If the path is not specified, the contents of the repository's root directory\" are listed: the description cannot spell an empty path segment).",
+      'https://docs.github.com/rest/repos/contents#get-repository-content ("If the path is not specified, the contents of the repository\'s root directory" are listed: the description cannot spell an empty path segment).',
     apply() {
       // Applied by routing (ROUTE_ALIASES), nothing to change in the schemas.
     },
@@ -84,7 +84,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     github:
       "Apps subscribe to both (pullgate's app.yml does), and their payloads list them in `events`; the enums are widened by those two names.",
     evidence:
-      "https://docs.github.com/webhooks/webhook-events-and-payloads#merge_group and #repository_ruleset (\"Availability\": GitHub Apps).",
+      'https://docs.github.com/webhooks/webhook-events-and-payloads#merge_group and #repository_ruleset ("Availability": GitHub Apps).',
     apply(index) {
       const widen = (node: Json): void => {
         if (node === null || typeof node !== "object") return;
@@ -92,7 +92,13 @@ export const DEVIATIONS: readonly Deviation[] = [
         const events = node.properties;
         if (events !== null && typeof events === "object" && !Array.isArray(events)) {
           const items = (events.events as JsonObject | undefined)?.items;
-          if (items !== null && typeof items === "object" && !Array.isArray(items) && Array.isArray(items.enum) && items.enum.includes("check_suite"))
+          if (
+            items !== null &&
+            typeof items === "object" &&
+            !Array.isArray(items) &&
+            Array.isArray(items.enum) &&
+            items.enum.includes("check_suite")
+          )
             for (const extra of APP_EVENTS_MISSING) if (!items.enum.includes(extra)) items.enum.push(extra);
         }
         for (const value of Object.values(node)) widen(value);
