@@ -3,21 +3,49 @@
  * Every call passes arguments as an array (no shell) and refuses option-looking URLs and revisions.
  */
 
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { formatDuration } from "./duration.js";
 
 export class GitError extends Error {
   override readonly name = "GitError";
   constructor(
     message: string,
     readonly stderr: string,
-    /** git's exit code, or null when it could not run. */
+    /** git's exit code, or null when it could not run, was killed or timed out. */
     readonly exitCode: number | null,
   ) {
     super(message);
   }
 }
+
+/**
+ * Bounds on every git child (docs/agents.md, "Failures and retries"): without them a peer that
+ * accepts the connection and never answers freezes the agent silently, and the freeze alarm
+ * (--max-age) never fires because no tick ever ends.
+ */
+export interface GitLimits {
+  /** Hard deadline per git command; the command's whole process group is then killed. */
+  timeoutMs: number;
+  /** git's http.lowSpeedLimit (bytes/s) ... */
+  lowSpeedLimit: number;
+  /** ... sustained for http.lowSpeedTime seconds aborts the transfer. */
+  lowSpeedTimeSeconds: number;
+  /** Aborting kills the running git child at once (SIGTERM to the agent). */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * 5 minutes: a first fetch of a large GitOps repository over a slow link fits; a stalled one is cut
+ * long before by the low-speed limit (1 KB/s for 30 s) when it is http(s). ssh and file transports
+ * have no low-speed knob, the deadline is their bound.
+ */
+export const DEFAULT_GIT_LIMITS: GitLimits = {
+  timeoutMs: 5 * 60_000,
+  lowSpeedLimit: 1000,
+  lowSpeedTimeSeconds: 30,
+};
 
 const SHA1 = /^[0-9a-f]{40}$/;
 
@@ -26,21 +54,125 @@ interface RunResult {
   stderr: string;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, maxBuffer = 64 * 1024 * 1024): Promise<RunResult> {
+/** One line: git's multi-line errors become "a; b; c" so a log event stays one physical line. */
+export function oneLine(text: string): string {
+  return text
+    .split(/\r?\n|\r/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join("; ");
+}
+
+/** The git subcommand, for messages: the first argument after the global options. */
+function subcommand(args: string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--git-dir" || arg === "--work-tree" || arg === "-c") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return "";
+}
+
+interface SpawnOptions {
+  env: NodeJS.ProcessEnv;
+  limits: GitLimits;
+  maxBuffer?: number;
+  /** Streamed stdout; returning true stops git (a successful early stop, not an error). */
+  onStdout?: (chunk: string) => boolean;
+}
+
+/**
+ * Runs git in its own process group (detached) so the deadline and the shutdown can kill it and every
+ * helper it started (git-remote-https, ssh) at once; an exited git whose helper still holds the pipe
+ * does not keep us waiting either (the streams are dropped once the group is killed).
+ */
+function run(args: string[], options: SpawnOptions): Promise<RunResult & { stopped: boolean }> {
+  const name = subcommand(args);
+  const { limits } = options;
+  const maxBuffer = options.maxBuffer ?? 64 * 1024 * 1024;
   return new Promise((resolve, reject) => {
-    execFile("git", args, { env, maxBuffer, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error !== null) {
-        const code = typeof error.code === "number" ? error.code : null;
-        reject(
-          new GitError(
-            `git ${args[2] ?? args[0] ?? ""} failed: ${stderr.trim() || error.message}`,
-            stderr,
-            code,
-          ),
-        );
+    if (limits.signal?.aborted) {
+      reject(new GitError(`git ${name} not started: the agent is stopping`, "", null));
+      return;
+    }
+    const child = spawn("git", args, {
+      env: options.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let stopped = false;
+    let killedFor: string | null = null;
+    let exited = false;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* the group is already gone */
+      }
+      if (exited) {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }
+    };
+    const kill = (why: string) => {
+      if (killedFor !== null || stopped) return;
+      killedFor = why;
+      killGroup();
+    };
+    const timer = setTimeout(
+      () => kill(`timed out after ${formatDuration(limits.timeoutMs)} (killed)`),
+      limits.timeoutMs,
+    );
+    const onAbort = () => kill("stopped: the agent is shutting down");
+    limits.signal?.addEventListener("abort", onAbort, { once: true });
+    const cleanup = () => {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
+    };
+
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      if (stopped || killedFor !== null) return;
+      if (options.onStdout !== undefined) {
+        if (options.onStdout(chunk)) {
+          stopped = true;
+          killGroup();
+        }
         return;
       }
-      resolve({ stdout, stderr });
+      stdout += chunk;
+      if (stdout.length > maxBuffer) kill(`output exceeded ${maxBuffer} bytes (killed)`);
+    });
+    child.stderr.on("data", (chunk: string) => {
+      if (stderr.length < 64 * 1024) stderr += chunk;
+    });
+    child.on("exit", () => {
+      exited = true;
+      if (killedFor !== null || stopped) killGroup();
+    });
+    child.on("error", (error) => {
+      cleanup();
+      reject(new GitError(`git ${name} could not run: ${error.message}`, stderr, null));
+    });
+    child.on("close", (code) => {
+      cleanup();
+      if (stopped) resolve({ stdout, stderr, stopped });
+      else if (killedFor !== null)
+        reject(
+          new GitError(
+            `git ${name} ${killedFor}${stderr.trim() === "" ? "" : `: ${oneLine(stderr)}`}`,
+            stderr,
+            null,
+          ),
+        );
+      else if (code !== 0)
+        reject(
+          new GitError(`git ${name} failed: ${oneLine(stderr) || `exit ${String(code)}`}`, stderr, code),
+        );
+      else resolve({ stdout, stderr, stopped });
     });
   });
 }
@@ -52,18 +184,19 @@ export class GitCache {
     /** The bare repository directory (created on first use). */
     readonly dir: string,
     baseEnv: NodeJS.ProcessEnv = process.env,
+    private readonly limits: GitLimits = DEFAULT_GIT_LIMITS,
   ) {
     // Never prompt (an agent has no terminal); keep whatever credential config the operator set.
     this.env = { ...baseEnv, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "", SSH_ASKPASS: "" };
   }
 
   private git(args: string[], env: NodeJS.ProcessEnv = this.env): Promise<RunResult> {
-    return run(["--git-dir", this.dir, ...args], env);
+    return run(["--git-dir", this.dir, ...args], { env, limits: this.limits });
   }
 
   async init(): Promise<void> {
     await mkdir(dirname(this.dir), { recursive: true });
-    await run(["init", "--quiet", "--bare", this.dir], this.env);
+    await run(["init", "--quiet", "--bare", this.dir], { env: this.env, limits: this.limits });
   }
 
   /**
@@ -76,6 +209,12 @@ export class GitCache {
       throw new GitError(`refusing repository URL that looks like an option: ${url}`, "", null);
     const local = `refs/pullgate/${environment}`;
     await this.git([
+      // A transfer slower than lowSpeedLimit for lowSpeedTime is aborted by git itself (http(s));
+      // the deadline in run() bounds every transport.
+      "-c",
+      `http.lowSpeedLimit=${this.limits.lowSpeedLimit}`,
+      "-c",
+      `http.lowSpeedTime=${this.limits.lowSpeedTimeSeconds}`,
       "fetch",
       "--quiet",
       "--no-tags",
@@ -132,33 +271,20 @@ export class GitCache {
     assertSha(ancestor);
     assertSha(descendant);
     if (!(await this.hasCommit(ancestor))) return false;
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn("git", ["--git-dir", this.dir, "rev-list", "--first-parent", descendant], {
-        env: this.env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let found = false;
-      let buffered = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8");
-      child.stdout.on("data", (chunk: string) => {
-        if (found) return;
+    let found = false;
+    let buffered = "";
+    await run(["--git-dir", this.dir, "rev-list", "--first-parent", descendant], {
+      env: this.env,
+      limits: this.limits,
+      onStdout: (chunk) => {
         buffered += chunk;
         const lines = buffered.split("\n");
         buffered = lines.pop() ?? "";
-        if (lines.includes(ancestor)) {
-          found = true;
-          child.kill();
-        }
-      });
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        if (found || buffered === ancestor) resolvePromise(true);
-        else if (code === 0) resolvePromise(false);
-        else reject(new GitError(`git rev-list failed: ${stderr.trim()}`, stderr, code));
-      });
+        found = lines.includes(ancestor);
+        return found;
+      },
     });
+    return found || buffered === ancestor;
   }
 
   /**
@@ -171,7 +297,10 @@ export class GitCache {
     const scratch = await mkdtemp(join(dirname(this.dir), ".pullgate-index-"));
     const env = { ...this.env, GIT_INDEX_FILE: join(scratch, "index") };
     try {
-      await run(["--git-dir", this.dir, "-c", "core.autocrlf=false", "read-tree", tree], env);
+      await run(["--git-dir", this.dir, "-c", "core.autocrlf=false", "read-tree", tree], {
+        env,
+        limits: this.limits,
+      });
       await run(
         [
           "--git-dir",
@@ -184,7 +313,7 @@ export class GitCache {
           "--all",
           "--force",
         ],
-        env,
+        { env, limits: this.limits },
       );
     } finally {
       await rm(scratch, { recursive: true, force: true });

@@ -12,6 +12,11 @@ export interface DeployedRecord {
   recordCommit: string;
   sequence: number;
   deployedAt: string;
+  /**
+   * The tree that runs. A newer record with the same tree (a refresh, a revert to it) is "nothing new
+   * to deploy". Absent in state files written before it existed: then read from the record commit.
+   */
+  sourceTree?: string;
 }
 
 export interface AgentState {
@@ -71,6 +76,8 @@ function stateProblem(value: unknown): string | null {
       return "deployed.recordCommit must be a SHA";
     if (!Number.isSafeInteger(d["sequence"])) return "deployed.sequence must be an integer";
     if (typeof d["deployedAt"] !== "string") return "deployed.deployedAt must be a string";
+    if (d["sourceTree"] !== undefined && (typeof d["sourceTree"] !== "string" || !SHA1.test(d["sourceTree"])))
+      return "deployed.sourceTree must be a SHA";
   }
   return null;
 }

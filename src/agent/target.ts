@@ -8,7 +8,8 @@ import { isAbsolute, resolve } from "node:path";
 import { IoError, UsageError } from "../cli/errors.js";
 import { isEnvironmentName, isRepositoryName } from "../record/format.js";
 import { readPublicKeys } from "../record/keys.js";
-import { parseDuration } from "./duration.js";
+import { defaultMaxAgeMs, DEFAULT_REFRESH_INTERVAL_MS } from "../core/records-refresh.js";
+import { formatDuration, parseDuration } from "./duration.js";
 import { KeyringError, readKeyringPath } from "./keyring.js";
 import { deriveRepository } from "./repository.js";
 
@@ -20,7 +21,12 @@ export interface RecordTarget {
   repositoryDerived: boolean;
   environment: string;
   keyring: string[];
+  /** null only with `--max-age none`. */
   maxAgeMs: number | null;
+  /** Where maxAgeMs came from, for the line printed at start. */
+  maxAgeSource: "default" | "flag" | "none";
+  /** "max-age 50h (default: 2 × refresh interval 24h + 2h)", or the warning for none. */
+  maxAgeNote: string;
 }
 
 export interface TargetOptions {
@@ -29,6 +35,7 @@ export interface TargetOptions {
   keys: string;
   repository?: string | undefined;
   maxAge?: string | undefined;
+  refreshInterval?: string | undefined;
 }
 
 export async function resolveTarget(options: TargetOptions, cwd: string): Promise<RecordTarget> {
@@ -49,13 +56,40 @@ export async function resolveTarget(options: TargetOptions, cwd: string): Promis
   if (!isRepositoryName(repository))
     throw new UsageError(`--repository ${JSON.stringify(repository)} is not OWNER/NAME`);
 
-  let maxAgeMs: number | null = null;
-  if (options.maxAge !== undefined) {
+  // Freshness is on by default (docs/agents.md, "Freshness: --max-age"): without it an attacker who
+  // holds the mirror back can serve an old genuine record forever. Only "none" turns it off.
+  let refreshMs = DEFAULT_REFRESH_INTERVAL_MS;
+  if (options.refreshInterval !== undefined) {
+    const parsed = parseDuration(options.refreshInterval);
+    if (parsed === null)
+      throw new UsageError(
+        `--refresh-interval ${JSON.stringify(options.refreshInterval)} is not a duration like 12h, 24h`,
+      );
+    refreshMs = parsed;
+  }
+  let maxAgeMs: number | null;
+  let maxAgeSource: RecordTarget["maxAgeSource"];
+  let maxAgeNote: string;
+  if (options.maxAge === "none") {
+    maxAgeMs = null;
+    maxAgeSource = "none";
+    maxAgeNote =
+      "WARNING: --max-age none: freshness is not checked; a mirror that keeps serving an old " +
+      "genuine record (freeze) goes unnoticed";
+  } else if (options.maxAge !== undefined) {
     maxAgeMs = parseDuration(options.maxAge);
     if (maxAgeMs === null)
       throw new UsageError(
-        `--max-age ${JSON.stringify(options.maxAge)} is not a duration like 30s, 15m, 24h, 7d`,
+        `--max-age ${JSON.stringify(options.maxAge)} is not a duration like 30s, 15m, 24h, 7d, or none`,
       );
+    maxAgeSource = "flag";
+    maxAgeNote = `max-age ${formatDuration(maxAgeMs)} (--max-age)`;
+  } else {
+    maxAgeMs = defaultMaxAgeMs(refreshMs);
+    maxAgeSource = "default";
+    maxAgeNote =
+      `max-age ${formatDuration(maxAgeMs)} (default: 2 × refresh interval ` +
+      `${formatDuration(refreshMs)} + ${formatDuration(maxAgeMs - 2 * refreshMs)})`;
   }
 
   let keyring: string[];
@@ -72,5 +106,7 @@ export async function resolveTarget(options: TargetOptions, cwd: string): Promis
     environment: options.environment,
     keyring,
     maxAgeMs,
+    maxAgeSource,
+    maxAgeNote,
   };
 }

@@ -3,6 +3,7 @@
  * to a checkout of the last successfully deployed tree kept in a sibling folder `.DIRNAME.pullgate/`.
  * A new tree is checked out beside it, --exec runs there, and only on success does DIR flip to it:
  * DIR never shows a half-written tree, and after a failed deploy it still shows what runs.
+ * The folder also holds the default state file and git cache (`state.json`, `state.json.git`).
  */
 
 import { lstat, mkdir, readdir, readlink, rename, rm, rmdir, symlink } from "node:fs/promises";
@@ -20,6 +21,11 @@ export class Workdir {
   constructor(path: string) {
     this.path = resolve(path);
     this.versions = join(dirname(this.path), `.${basename(this.path)}.pullgate`);
+  }
+
+  /** The state file used when --state is not given (docs/agents.md, "State"). */
+  get defaultStateFile(): string {
+    return join(this.versions, "state.json");
   }
 
   /** Refuses to take over a DIR that holds someone else's files. */
@@ -57,14 +63,32 @@ export class Workdir {
     return final;
   }
 
+  /**
+   * The version folder DIR points at, or null when DIR is missing or does not point at an existing
+   * version (then even an unchanged tree has to be checked out again).
+   */
+  async active(): Promise<string | null> {
+    try {
+      const info = await lstat(this.path);
+      if (!info.isSymbolicLink()) return null;
+      const target = resolve(dirname(this.path), await readlink(this.path));
+      if (dirname(target) !== this.versions) return null;
+      return (await lstat(target)).isDirectory() ? target : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Points DIR at the staged version (atomic rename of a new symlink), then drops other versions. */
   async activate(staged: string): Promise<void> {
     const link = join(this.versions, `.link-${process.pid}-${Date.now()}`);
     await symlink(staged, link, "dir");
     await rename(link, this.path);
+    // Only versions and leftover links: the default state file and git cache live here too.
     for (const entry of await readdir(this.versions)) {
       const full = join(this.versions, entry);
-      if (full !== staged) await rm(full, { recursive: true, force: true });
+      if (full !== staged && /^([0-9a-f]{40}(\.tmp)?|\.link-.*)$/.test(entry))
+        await rm(full, { recursive: true, force: true });
     }
   }
 

@@ -8,12 +8,20 @@ export const RECORD_TARGET_OPTIONS = {
   keys: { type: "string" },
   state: { type: "string" },
   "max-age": { type: "string" },
+  "refresh-interval": { type: "string" },
   repository: { type: "string" },
 } as const;
 
 /** The record target those options name (UsageError for a missing required one). */
 export function recordTargetFrom(
-  values: { repo?: string; environment?: string; keys?: string; repository?: string; "max-age"?: string },
+  values: {
+    repo?: string;
+    environment?: string;
+    keys?: string;
+    repository?: string;
+    "max-age"?: string;
+    "refresh-interval"?: string;
+  },
   cwd: string,
 ): Promise<RecordTarget> {
   return resolveTarget(
@@ -23,6 +31,7 @@ export function recordTargetFrom(
       keys: requireOption(values.keys, "keys"),
       repository: values.repository,
       maxAge: values["max-age"],
+      refreshInterval: values["refresh-interval"],
     },
     cwd,
   );

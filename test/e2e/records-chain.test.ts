@@ -108,6 +108,8 @@ describe("e2e: merges publish a verifiable record chain", () => {
       sourceCommit: source,
       sourceTree: (await git(h, clone, ["rev-parse", `${source}^{tree}`])).trim(),
       recordCommit: head,
+      rollbackProtection: true,
+      maxAgeSeconds: 50 * 3600,
     });
 
     const agent = await cli(agentArgs(), work.dir);

@@ -148,6 +148,7 @@ describe("pullgate keygen + verify", () => {
       ["--repo", `file://${bare}`, "--environment", "production", "--keys", keysDir, "--state", state],
       root,
     );
+    // With --state and the default max-age: nothing to warn about.
     expect(first.err).toBe("");
     expect(first).toMatchObject({
       code: 0,
@@ -178,12 +179,15 @@ describe("pullgate keygen + verify", () => {
     );
     expect(second).toMatchObject({ code: 0, json: { verified: true, sequence: 2, recordCommit: r2 } });
     expect(Object.keys(second.json ?? {}).sort()).toEqual([
+      "maxAgeSeconds",
       "recordCommit",
+      "rollbackProtection",
       "sequence",
       "sourceCommit",
       "sourceTree",
       "verified",
     ]);
+    expect(second.json).toMatchObject({ rollbackProtection: true, maxAgeSeconds: 50 * 3600 });
 
     // Same record again: still verified, state unchanged.
     const before = readFileSync(state, "utf8");
@@ -206,10 +210,14 @@ describe("pullgate keygen + verify", () => {
     expect(rollback).toMatchObject({ code: 1, json: { verified: false, code: "SEQUENCE_NOT_INCREASING" } });
     expect(readFileSync(state, "utf8")).toBe(before);
 
-    // Without state, the old record alone verifies (nothing to compare with).
-    expect(
-      (await verify(["--repo", bare, "--environment", "production", "--keys", keysDir], root)).code,
-    ).toBe(0);
+    // Without state, the old record alone verifies (nothing to compare with), and the output says
+    // so: a caller must not take a stateless check for rollback protection.
+    const stateless = await verify(["--repo", bare, "--environment", "production", "--keys", keysDir], root);
+    expect(stateless).toMatchObject({
+      code: 0,
+      json: { verified: true, sequence: 1, rollbackProtection: false },
+    });
+    expect(stateless.err).toMatch(/WARNING: no --state: rollback protection is off/);
 
     // The installed bin gives the same answer (spawned, as operators run it).
     const spawned = spawnSync(
@@ -389,6 +397,41 @@ describe("pullgate keygen + verify", () => {
         code: "EXPIRED",
       });
       expect((await verify(args(["--max-age", "4h"]), root)).json).toMatchObject({ verified: true });
+    });
+
+    it("max-age is on by default (2 × the 24h refresh interval + 2h); only `none` turns it off, with a warning", async () => {
+      // A mirror frozen on a genuine record for 51h: refused with no --max-age given.
+      point(
+        await publishRecord(bare, key, source, 1, null, {
+          issuedAt: formatIssuedAt(new Date(Date.now() - 51 * 3600_000)),
+        }),
+      );
+      const frozen = await verify(args(), root);
+      expect(frozen).toMatchObject({
+        code: 1,
+        json: { verified: false, code: "EXPIRED", maxAgeSeconds: 180000 },
+      });
+      // A policy with a 12h refresh interval: the default follows it (26h).
+      expect((await verify(args(["--refresh-interval", "12h"]), root)).json).toMatchObject({
+        maxAgeSeconds: 26 * 3600,
+      });
+      // `none` is the only way off, and it warns.
+      const off = await verify(args(["--max-age", "none"]), root);
+      expect(off).toMatchObject({ code: 0, json: { verified: true, maxAgeSeconds: null } });
+      expect(off.err).toMatch(/WARNING: --max-age none: freshness is not checked/);
+      // 49h old: inside the default window.
+      point(
+        await publishRecord(bare, key, source, 1, null, {
+          issuedAt: formatIssuedAt(new Date(Date.now() - 49 * 3600_000)),
+        }),
+      );
+      expect((await verify(args(), root)).json).toMatchObject({ verified: true });
+      // The text verdict states the effective max-age.
+      const text = io(root);
+      expect(await main(["verify", ...args()], text)).toBe(0);
+      expect(text.out.join("\n")).toMatch(/; max-age 50h \(default: 2 × refresh interval 24h \+ 2h\)$/);
+      expect((await verify(args(["--max-age", "0s"]), root)).code).toBe(2);
+      expect((await verify(args(["--refresh-interval", "soon"]), root)).code).toBe(2);
     });
 
     it("a record with wrong parents: PARENTS_INVALID", async () => {

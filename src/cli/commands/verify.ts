@@ -13,7 +13,8 @@ import { printJson } from "../io.js";
 
 export const command: Command = {
   usage:
-    "verify --repo URL|DIR --environment ENV --keys PATH [--state FILE] [--max-age DUR] [--repository OWNER/NAME] [--json]",
+    "verify --repo URL|DIR --environment ENV --keys PATH [--state FILE] [--max-age DUR|none] " +
+    "[--refresh-interval DUR] [--repository OWNER/NAME] [--json]",
   summary:
     "Fetch approved/<ENV> and verify its newest record (signature, repository, environment, tree, sequence, age)",
   async run(argv, io) {
@@ -25,6 +26,22 @@ export const command: Command = {
         : isAbsolute(values.state)
           ? values.state
           : resolve(io.cwd, values.state);
+
+    // What this run protects against, on stderr and in the JSON document (docs/agents.md,
+    // "pullgate verify"): a caller must not mistake a stateless check for rollback protection.
+    // The effective max-age is in the JSON (maxAgeSeconds) and the text verdict; stderr is kept for
+    // warnings, so a script that treats any stderr as trouble sees exactly the weakened runs.
+    if (target.maxAgeSource === "none") io.stderr(`pullgate verify: ${target.maxAgeNote}`);
+    if (stateFile === null) {
+      io.stderr(
+        "pullgate verify: WARNING: no --state: rollback protection is off (an older genuine record, " +
+          "or a replay of the current one, would verify); pass --state FILE on persistent storage",
+      );
+    }
+    const protection = {
+      rollbackProtection: stateFile !== null,
+      maxAgeSeconds: target.maxAgeMs === null ? null : target.maxAgeMs / 1000,
+    };
 
     let state;
     try {
@@ -76,19 +93,22 @@ export const command: Command = {
         sourceCommit: fields.sourceCommit,
         sourceTree: fields.sourceTree,
         recordCommit: record.recordCommit,
+        ...protection,
       };
       if (values.json) printJson(io, result);
       else {
         io.stdout(
           `verified ${target.repository} approved/${target.environment} #${fields.sequence}: record ${record.recordCommit}, ` +
             `source ${fields.sourceCommit} (PR #${fields.pullRequest}, approved by ${fields.approvedBy.join(", ")}, ` +
-            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}`,
+            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}; ` +
+            target.maxAgeNote,
         );
       }
       return EXIT_OK;
     } catch (error) {
       if (!(error instanceof RecordVerificationError)) throw error;
-      if (values.json) printJson(io, { verified: false, code: error.code, reason: error.message });
+      if (values.json)
+        printJson(io, { verified: false, code: error.code, reason: error.message, ...protection });
       io.stderr(`pullgate verify: REFUSED ${error.code}: ${error.message}`);
       if (error.code === "WRONG_REPOSITORY" && target.repositoryDerived) {
         io.stderr(
