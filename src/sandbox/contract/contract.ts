@@ -62,15 +62,17 @@ export class Contract {
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly routes = new Map<string, RouteContract>();
   private readonly listeners = new Set<(v: ContractViolation) => void>();
+  private readonly log: (line: string) => void;
 
   constructor(options: ContractOptions = {}) {
     const wanted = options.strict ?? true;
+    this.log = options.log ?? ((line: string) => console.error(line));
     const needed = wanted || options.validateResponses === true;
     this.index = options.index !== undefined ? options.index : needed ? loadContractIndex() : null;
     if (this.index !== null) applyDeviations(this.index);
     else if (wanted && (!notified || options.log !== undefined)) {
       notified = true;
-      (options.log ?? ((line: string) => console.error(line)))(
+      this.log(
         "sandbox: GitHub's API descriptions (@octokit/openapi, @octokit/openapi-webhooks) are not installed: running non-strict (requests, responses and webhooks are not checked against GitHub's contract)",
       );
     }
@@ -94,6 +96,8 @@ export class Contract {
 
   record(v: ContractViolation): void {
     this.violations.push(v);
+    // Outside tests (the demo, `pullgate sandbox`) nobody reads the list: say it where it is seen.
+    if (!this.validateResponses) this.log(`sandbox: GitHub contract violation: ${v.kind} ${v.subject}: ${v.detail.join("; ")}`);
     for (const l of this.listeners) l(v);
   }
 
