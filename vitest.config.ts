@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Fails the test that made the strict sandbox record a GitHub contract violation.
+    setupFiles: ["test/helpers/contract-setup.ts"],
   },
 });

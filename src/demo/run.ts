@@ -33,6 +33,8 @@ export interface DemoOptions {
   keep?: string;
   /** Called as each step finishes (the text narration streams through it). */
   onStep?: (step: StepDefinition, result: DemoStepResult, index: number) => void;
+  /** The sandbox's strict mode (GitHub's contract checked; default on; `--no-strict` turns it off). */
+  strict?: boolean;
   /** Called once the world is up, before the first step. */
   onReady?: (info: { root: string; apiUrl: string; serverUrl: string }) => void;
 }
@@ -63,7 +65,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const scratch = join(root, "scratch");
   try {
     await mkdir(scratch, { recursive: true });
-    const world = await startWorld({ root, policy: gitopsPolicy({ lastPushApproval: true }) });
+    const world = await startWorld({
+      root,
+      policy: gitopsPolicy({ lastPushApproval: true }),
+      sandboxStrict: options.strict ?? true,
+    });
     try {
       await writeFile(keysPath, world.recordPublicKey);
       options.onReady?.({ root, apiUrl: world.sandbox.apiUrl, serverUrl: world.server.url });

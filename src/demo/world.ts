@@ -68,6 +68,8 @@ export interface WorldOptions {
   root: string;
   /** Run in this already started sandbox instead of starting one in `root/sandbox` (not closed by close()). */
   sandbox?: Sandbox;
+  /** The started sandbox's strict mode (default on: src/sandbox/README.md "Strict mode"). */
+  sandboxStrict?: boolean;
   /** `.github/pullgate.yml` seeded on main (default: basePolicy()). */
   policy?: string;
   /** `.github/CODEOWNERS` seeded on main (default: BASE_CODEOWNERS). */
@@ -165,7 +167,9 @@ function httpStatus(error: unknown): number | undefined {
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const root = options.root;
-  const sandbox = options.sandbox ?? (await startSandbox({ dir: join(root, "sandbox") }));
+  const sandbox =
+    options.sandbox ??
+    (await startSandbox({ dir: join(root, "sandbox"), strict: options.sandboxStrict ?? true }));
   const ownsSandbox = options.sandbox === undefined;
   let server: RunningServer | undefined;
   try {

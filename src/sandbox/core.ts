@@ -312,7 +312,11 @@ export class SandboxCore {
     const id = user?.id ?? org?.id ?? 0;
     const name = user?.login ?? org?.login ?? login;
     const type = user?.type ?? (org !== undefined ? "Organization" : "User");
-    const api = `${this.apiUrl}/users/${name}`;
+    // GitHub percent-encodes bot logins in URLs (`/users/pullgate%5Bbot%5D`: `[` `]` are not valid
+    // in a URI path) and links a bot's page to its app (`/apps/<slug>`).
+    const api = `${this.apiUrl}/users/${encodeURIComponent(name)}`;
+    const html =
+      type === "Bot" ? `${this.origin}/apps/${name.replace(/\[bot\]$/, "")}` : `${this.origin}/${name}`;
     return {
       login: name,
       id,
@@ -320,7 +324,7 @@ export class SandboxCore {
       avatar_url: `${this.origin}/avatars/u/${id}`,
       gravatar_id: "",
       url: api,
-      html_url: `${this.origin}/${name}`,
+      html_url: html,
       followers_url: `${api}/followers`,
       following_url: `${api}/following{/other_user}`,
       gists_url: `${api}/gists{/gist_id}`,

@@ -17,6 +17,7 @@ import { WebhookQueue } from "./webhooks/queue.js";
 import { registerRoutes } from "./routes/index.js";
 import { GitSmartHttp } from "./git/smarthttp.js";
 import { createUser } from "./routes/admin.js";
+import { Contract } from "./contract/contract.js";
 
 export interface SandboxOptions {
   /** Where state.json, the app key and the bare repositories live (created if missing). */
@@ -34,6 +35,18 @@ export interface SandboxOptions {
    * this many ms (large benchmark states; a SIGKILL may lose the last interval), and on close.
    */
   persistDebounceMs?: number;
+  /**
+   * Strict mode (default on; `PULLGATE_SANDBOX_STRICT=0` or `false` here turns it off): every API
+   * request must be an operation of GitHub's description (else 404) with a valid query and body
+   * (else 422), as GitHub answers. Needs the dev dependencies @octokit/openapi and
+   * @octokit/openapi-webhooks; without them the sandbox runs non-strict and says so once.
+   */
+  strict?: boolean;
+  /**
+   * Also validate every response body and webhook payload against GitHub's schemas, recording
+   * mismatches as violations (tests: costs validator compilation). Default off.
+   */
+  validateResponses?: boolean;
 }
 
 export interface Sandbox {
@@ -53,6 +66,10 @@ export interface Sandbox {
   state: SandboxCore["state"];
   instrumentation: Instrumentation;
   webhooks: WebhookQueue;
+  /** The contract checks: `strict`, and the violations recorded (src/sandbox/contract/). */
+  contract: Contract;
+  /** Every route template the sandbox serves (`GET /repos/{owner}/{repo}`). */
+  routes: string[];
   setWebhookUrl(url: string | undefined): void;
   /** Resolves when no webhook is queued or being delivered and no push is being processed. */
   idle(): Promise<void>;
@@ -115,6 +132,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   );
   const webflow = await WebFlowKey.loadOrCreate(dir);
   const instrumentation = new Instrumentation();
+  const envStrict = process.env.PULLGATE_SANDBOX_STRICT;
+  const contract = new Contract({
+    strict: options.strict ?? !(envStrict === "0" || envStrict === "false"),
+    validateResponses: options.validateResponses ?? false,
+  });
   let webhookUrl = options.appWebhookUrl;
   const webhooks = new WebhookQueue({
     url: () => webhookUrl,
@@ -122,6 +144,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     appId: store.state.app.id,
     nextId: () => store.nextId(),
     now: () => isoNow(),
+    inspect: (event, payload) => {
+      // What goes on the wire: undefined properties dropped.
+      if (contract.validateResponses)
+        contract.checkWebhook(event, JSON.parse(JSON.stringify(payload)) as Record<string, unknown>);
+    },
   });
 
   // Bootstrap: the site admin, its token, and the app's bot user.
@@ -256,8 +283,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const match = router.match(method, path);
     if (match === undefined) {
       await readBody(req);
+      if (contract.strict)
+        contract.record({
+          kind: "unknown-route",
+          subject: `${method} ${path}`,
+          detail: ["no sandbox route serves this request"],
+        });
       return sendJson(res, 404, new HttpError(404, "Not Found").body(), headers);
     }
+    const routeContract = contract.route(match.template);
+    if (contract.strict && routeContract.kind === "none") {
+      // A sandbox route GitHub does not have: GitHub would answer 404 (sources.ts lists the exceptions).
+      await readBody(req);
+      contract.record({
+        kind: "not-a-github-operation",
+        subject: match.template,
+        detail: ["no operation of GitHub's description has this method and path"],
+      });
+      return sendJson(res, 404, new HttpError(404, "Not Found").body(), headers);
+    }
+    const operation = routeContract.kind === "operation" ? routeContract.operation : undefined;
     c.instrumentation.record(match.template);
     const fault = c.instrumentation.take(match.template);
     let raw: Buffer;
@@ -300,14 +345,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
     }
     let json: Record<string, unknown> = {};
+    let parsed: unknown;
     if (raw.length > 0) {
       try {
-        const parsed: unknown = JSON.parse(raw.toString("utf8"));
+        parsed = JSON.parse(raw.toString("utf8"));
         if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
           json = parsed as Record<string, unknown>;
         else if (Array.isArray(parsed)) json = { __array: parsed };
       } catch {
         return sendJson(res, 400, new HttpError(400, "Problems parsing JSON").body(), headers);
+      }
+    }
+    if (operation !== undefined && contract.strict) {
+      const refusal = contract.checkRequest(operation, url.searchParams, parsed, raw.length > 0);
+      if (refusal !== null) {
+        contract.checkResponse(operation, refusal.status, refusal.body());
+        return sendJson(res, refusal.status, refusal.body(), headers);
       }
     }
     const apiReq: ApiRequest = {
@@ -325,7 +378,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       response = await match.handler(apiReq);
     } catch (error) {
       if (error instanceof HttpError) {
-        return sendJson(res, error.status, error.body(), { ...headers, ...(error.options.headers ?? {}) });
+        const body =
+          operation === undefined ? error.body() : contract.shapeError(operation, error.status, error.body());
+        if (operation !== undefined) contract.checkResponse(operation, error.status, body);
+        return sendJson(res, error.status, body, { ...headers, ...(error.options.headers ?? {}) });
       }
       console.error(`sandbox: ${match.template} failed`, error);
       return sendJson(res, 500, { message: "Server Error" }, headers);
@@ -337,7 +393,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       res.end(response.raw);
       return;
     }
-    sendJson(res, response.status, response.status === 204 ? undefined : response.body, {
+    const body = response.status === 204 ? undefined : response.body;
+    // What goes on the wire (undefined properties dropped) is what GitHub's schema must accept.
+    if (operation !== undefined && contract.validateResponses)
+      contract.checkResponse(
+        operation,
+        response.status,
+        body === undefined ? undefined : (JSON.parse(JSON.stringify(body)) as unknown),
+      );
+    sendJson(res, response.status, body, {
       ...headers,
       ...(response.headers ?? {}),
     });
@@ -361,6 +425,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     state,
     instrumentation,
     webhooks,
+    contract,
+    routes: router.templates(),
     setWebhookUrl: (url) => {
       webhookUrl = url;
     },

@@ -11,7 +11,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Octokit } from "@octokit/rest";
-import { startSandbox, signWebhookBody, type Sandbox, type SandboxOptions } from "../../src/sandbox/index.js";
+import {
+  startSandbox,
+  signWebhookBody,
+  type ContractViolation,
+  type Sandbox,
+  type SandboxOptions,
+} from "../../src/sandbox/index.js";
 
 export interface ReceivedWebhook {
   event: string;
@@ -94,7 +100,23 @@ export interface TestSandbox {
     repo: string,
     options?: { organization?: string; name?: string; defaultBranchOnly?: boolean },
   ): Promise<{ owner: string; name: string }>;
+  /**
+   * Returns and forgets the contract violations recorded so far: for tests that send GitHub an
+   * invalid request on purpose (and assert the violation). Any other violation fails the test that
+   * caused it (test/helpers/contract-setup.ts) or, when none ran, close().
+   */
+  takeViolations(): ContractViolation[];
   close(): Promise<void>;
+}
+
+/** The test sandboxes running in this process (test/helpers/contract-setup.ts checks them after each test). */
+export const liveSandboxes = new Set<TestSandbox>();
+
+/** Violations as one readable block, for a failing test's message. */
+export function describeViolations(violations: ContractViolation[]): string {
+  return violations
+    .map((v) => `- ${v.kind} ${v.subject}\n${v.detail.map((d) => `    ${d}`).join("\n")}`)
+    .join("\n");
 }
 
 const quietLog = {
@@ -152,7 +174,16 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks`;
-  const sandbox = await startSandbox({ dir: join(root, "sandbox"), appWebhookUrl: receiverUrl, ...options });
+  // Strict, and responses and webhooks checked, in every test (issue 13; src/sandbox/README.md);
+  // PULLGATE_SANDBOX_STRICT=0 turns both off (to measure their cost, or to bisect).
+  const strict = !["0", "false"].includes(process.env.PULLGATE_SANDBOX_STRICT ?? "");
+  const sandbox = await startSandbox({
+    dir: join(root, "sandbox"),
+    appWebhookUrl: receiverUrl,
+    strict,
+    validateResponses: strict,
+    ...options,
+  });
   secret = sandbox.app.webhookSecret;
   const home = join(root, "home");
   mkdirSync(home, { recursive: true });
@@ -319,11 +350,17 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
       });
       return { owner: data.owner.login, name: data.name };
     },
+    takeViolations: () => sandbox.contract.take(),
     async close() {
+      liveSandboxes.delete(harness);
       await sandbox.close();
       await new Promise<void>((r) => receiver.close(() => r()));
       rmSync(root, { recursive: true, force: true });
+      const left = sandbox.contract.take();
+      if (left.length > 0)
+        throw new Error(`the sandbox recorded GitHub contract violations:\n${describeViolations(left)}`);
     },
   };
+  liveSandboxes.add(harness);
   return harness;
 }

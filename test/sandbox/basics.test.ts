@@ -29,6 +29,7 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect(body.documentation_url).toMatch(/^https:\/\/docs\.github\.com\//);
     expect(Number(res.headers.get("x-ratelimit-limit"))).toBeGreaterThan(0);
     expect(res.headers.get("x-ratelimit-resource")).toBe("core");
+    expect(t.takeViolations()).toMatchObject([{ kind: "unknown-route", subject: "GET /no/such/thing" }]);
     const used = Number(res.headers.get("x-ratelimit-used"));
     const again = await fetch(`${t.sandbox.apiUrl}/user`, {
       headers: { authorization: `token ${alice.token}` },
@@ -262,5 +263,13 @@ describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
     expect(((await bad.json()) as { message: string }).message).toBe("Problems parsing JSON");
     const wrong = await status(t.admin.request("POST /admin/users", { login: 42 as unknown as string }));
     expect(wrong.status).toBe(422);
+    // Strict mode refused it against GHES's description of the admin API, and recorded why.
+    expect(t.takeViolations()).toEqual([
+      {
+        kind: "request-body",
+        subject: "POST /admin/users",
+        detail: ["For 'properties/login', 42 is not a string."],
+      },
+    ]);
   });
 });

@@ -537,13 +537,20 @@ describe("sandbox: narrowed installation tokens", () => {
       .data.id;
     expect((await mint({ repository_ids: [otherOrgId] })).status).toBe(422);
     expect((await mint({ repositories: ["x", "ghost"] })).status).toBe(422);
-    for (const permissions of [{ workflows: "write" }, { members: "write" }, { contents: "admin" }]) {
+    for (const permissions of [{ workflows: "write" }, { members: "write" }]) {
       const r = await mint({ permissions });
       expect(r.status).toBe(422);
       expect((r.data as { message: string }).message).toBe(
         "The permissions requested are not granted to this installation.",
       );
     }
+    // A level the description does not have is refused by its schema before any grant is looked at.
+    const admin = await mint({ permissions: { contents: "admin" } });
+    expect(admin.status).toBe(422);
+    expect((admin.data as { message: string }).message).toContain(`"admin" is not one of read, write.`);
+    expect(t.takeViolations()).toMatchObject([
+      { kind: "request-body", subject: "POST /app/installations/{installation_id}/access_tokens" },
+    ]);
   });
 });
 
@@ -709,6 +716,7 @@ describe("sandbox: a state.json from before selections loads as 'all'", () => {
         const reloaded = new Octokit({ auth: sandbox.adminToken, baseUrl: sandbox.apiUrl });
         const { data: user } = await reloaded.request("POST /admin/users/{username}/authorizations", {
           username: "olivia",
+          scopes: ["repo"],
         });
         const olivia = new Octokit({ auth: (user as { token: string }).token, baseUrl: sandbox.apiUrl });
         const listed = await olivia.request("GET /user/installations/{installation_id}/repositories", {

@@ -206,7 +206,13 @@ describe("sandbox: merge queue", () => {
       } as never),
     );
     expect(bad.status).toBe(422);
-    expect(JSON.stringify(bad.data)).toContain("merge_method must be one of MERGE, SQUASH, REBASE");
+    // Strict mode: GitHub's schema refuses it before the rule's own checks run.
+    expect((bad.data as { message: string }).message).toContain(
+      `For 'properties/rules/items/properties/parameters/properties/merge_method', "OCTOPUS" is not one of MERGE, SQUASH, REBASE.`,
+    );
+    expect(t.takeViolations()).toMatchObject([
+      { kind: "request-body", subject: "POST /repos/{owner}/{repo}/rulesets" },
+    ]);
   });
 
   it("refuses PUT merge (405) and direct pushes (GH013) when the queue is required, and who may not enqueue", async () => {

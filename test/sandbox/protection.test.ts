@@ -81,6 +81,10 @@ describe("sandbox: branch protection, rulesets, checks, statuses", () => {
       } as never),
     );
     expect(missingKeys.status).toBe(422);
+    expect((missingKeys.data as { message: string }).message).toContain(`"enforce_admins" wasn't supplied.`);
+    expect(t.takeViolations()).toMatchObject([
+      { kind: "request-body", subject: "PUT /repos/{owner}/{repo}/branches/{branch}/protection" },
+    ]);
     await protect("shape", {
       required_status_checks: { strict: true, checks: [{ context: "pullgate", app_id: t.sandbox.app.id }] },
       enforce_admins: true,

@@ -8,12 +8,17 @@ import { resolve } from "node:path";
  * first stdout line is the connection document (the CLI contract, DESIGN.md §6).
  */
 export const command: Command = {
-  usage: "sandbox --dir DIR [--port N] [--app-webhook URL] [--json]",
+  usage: "sandbox --dir DIR [--port N] [--app-webhook URL] [--no-strict] [--json]",
   summary: "Serve a local GitHub emulator (REST API, git smart HTTP, one pre-registered app) until killed",
   async run(argv, io) {
     const { values } = parseCommandArgs(
       argv,
-      { dir: { type: "string" }, port: { type: "string" }, "app-webhook": { type: "string" } },
+      {
+        dir: { type: "string" },
+        port: { type: "string" },
+        "app-webhook": { type: "string" },
+        "no-strict": { type: "boolean", default: false },
+      },
       false,
     );
     const dir = resolve(io.cwd, requireOption(values.dir, "dir"));
@@ -27,7 +32,12 @@ export const command: Command = {
     if (webhook !== undefined && !/^https?:\/\//.test(webhook))
       throw new UsageError("--app-webhook must be an http(s) URL");
     const { startSandbox } = await import("../../sandbox/index.js");
-    const sandbox = await startSandbox({ dir, port, appWebhookUrl: webhook });
+    const sandbox = await startSandbox({
+      dir,
+      port,
+      appWebhookUrl: webhook,
+      strict: values["no-strict"] !== true,
+    });
     const info = {
       api: sandbox.apiUrl,
       git: sandbox.gitUrl,

@@ -3,7 +3,8 @@ export const DOCS_URL = "https://docs.github.com/rest";
 
 /** One entry of a 422 `errors` array, as GitHub sends it. */
 export interface ValidationErrorItem {
-  resource: string;
+  /** GitHub names the resource for model errors; schema errors of a request body have none. */
+  resource?: string;
   field?: string;
   code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom";
   message?: string;
@@ -19,7 +20,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly options: {
-      errors?: ValidationErrorItem[];
+      /** Objects (`validation-error`) or plain strings (`validation-error-simple`), as the operation documents. */
+      errors?: ValidationErrorItem[] | string[];
       documentationUrl?: string;
       headers?: Record<string, string>;
     } = {},

@@ -29,6 +29,20 @@ export function protectionFromBody(
   const restrictionsBody = body.requiredNullableObject("restrictions");
   let requiredStatusChecks: ProtectionRecord["required_status_checks"] = null;
   if (checksBody !== null) {
+    // Exactly one of `checks` and `contexts` (the deprecated spelling), never merged: GitHub
+    // answers 422 to both or neither, whatever its description says (src/sandbox/DEVIATIONS.md).
+    const hasChecks = checksBody.has("checks") && checksBody.raw.checks !== null;
+    const hasContexts = checksBody.has("contexts") && checksBody.raw.contexts !== null;
+    if (hasChecks === hasContexts) {
+      throw invalidRequest(
+        [
+          'No subschema in "anyOf" matched.',
+          hasChecks ? 'More than one subschema in "oneOf" matched.' : 'No subschema in "oneOf" matched.',
+          'Not all subschemas of "allOf" matched.',
+          `For 'anyOf/1', ${JSON.stringify(checksBody.raw)} is not a null.`,
+        ].join("\n"),
+      );
+    }
     const checks: { context: string; app_id: number | null }[] = [];
     for (const raw of checksBody.optArray("checks") ?? []) {
       const item = raw as { context?: unknown; app_id?: unknown };

@@ -171,11 +171,9 @@ function applyRunFields(core: SandboxCore, run: CheckRunRecord, body: Body): voi
     const summary = output.optString("summary");
     if (title === undefined || summary === undefined)
       throw invalidRequest(`"output" needs "title" and "summary".`);
-    if (summary.length > 65535)
-      throw invalidRequest("For 'properties/summary', the text is longer than 65535 characters.");
     const text = output.optString("text");
-    if (text !== undefined && text.length > 65535)
-      throw invalidRequest("For 'properties/text', the text is longer than 65535 characters.");
+    checkOutputLimit("summary", summary);
+    if (text !== undefined) checkOutputLimit("text", text);
     const annotations = output.optArray("annotations") ?? [];
     if (annotations.length > 50)
       throw invalidRequest("For 'properties/annotations', at most 50 annotations per request.");
@@ -186,6 +184,27 @@ function applyRunFields(core: SandboxCore, run: CheckRunRecord, body: Body): voi
       annotations_count: run.output.annotations_count + annotations.length,
     };
   }
+}
+
+/** GitHub's limit on a check run's `output.summary` and `output.text`. */
+const OUTPUT_LIMIT = 65535;
+
+/**
+ * GitHub checks the limit twice: the request schema counts characters ("Only 65535 characters are
+ * allowed; N were supplied."), the model counts UTF-8 bytes (a 422 "Validation Failed" naming the
+ * field): 65,535 characters of non-ASCII text are refused. Evidence: src/sandbox/DEVIATIONS.md.
+ */
+function checkOutputLimit(field: "summary" | "text", value: string): void {
+  const chars = [...value].length;
+  if (chars > OUTPUT_LIMIT)
+    throw invalidRequest(`Only ${OUTPUT_LIMIT} characters are allowed; ${chars} were supplied.`);
+  if (Buffer.byteLength(value, "utf8") > OUTPUT_LIMIT)
+    throw validationFailed({
+      resource: "CheckRun",
+      code: "custom",
+      field,
+      message: `${field} exceeds a maximum bytesize of ${OUTPUT_LIMIT}`,
+    });
 }
 
 export function registerCheckRoutes(router: Router, core: SandboxCore): void {

@@ -89,7 +89,8 @@ export function registerRepoRoutes(router: Router, core: SandboxCore): void {
       default_branch: "main",
       created_at: now,
       updated_at: now,
-      pushed_at: null,
+      // GitHub sets it at creation, before any push (full-repository's `pushed_at` is not nullable).
+      pushed_at: now,
       collaborators: {},
       allow_merge_commit: req.body.optBool("allow_merge_commit") ?? true,
       allow_squash_merge: req.body.optBool("allow_squash_merge") ?? true,

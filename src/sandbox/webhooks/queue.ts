@@ -46,10 +46,13 @@ export class WebhookQueue {
       nextId: () => number;
       now: () => string;
       timeoutMs?: number;
+      /** Sees every payload as it is queued (the contract check of webhooks, contract/contract.ts). */
+      inspect?: (event: string, payload: Record<string, unknown>) => void;
     },
   ) {}
 
   enqueue(event: string, payload: Record<string, unknown>): Delivery {
+    this.options.inspect?.(event, payload);
     const installation = payload.installation as { id?: number } | undefined;
     const repository = payload.repository as { id?: number } | undefined;
     const delivery: Delivery = {
