@@ -97,7 +97,8 @@ export class Contract {
   record(v: ContractViolation): void {
     this.violations.push(v);
     // Outside tests (the demo, `pullgate sandbox`) nobody reads the list: say it where it is seen.
-    if (!this.validateResponses) this.log(`sandbox: GitHub contract violation: ${v.kind} ${v.subject}: ${v.detail.join("; ")}`);
+    if (!this.validateResponses)
+      this.log(`sandbox: GitHub contract violation: ${v.kind} ${v.subject}: ${v.detail.join("; ")}`);
     for (const l of this.listeners) l(v);
   }
 
