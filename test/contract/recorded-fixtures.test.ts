@@ -90,9 +90,10 @@ function kind(s: Shape): string {
  * - `missing`: fields GitHub sends and the sandbox leaves out: the repository settings shown to
  *   admins (`allow_auto_merge`, `delete_branch_on_merge`, `allow_update_branch`,
  *   `use_squash_pr_title_as_default`, `temp_clone_token`), issues' `timeline_url` and
- *   `performed_via_github_app`, and full team objects (the sandbox sends id, name and slug) in
- *   branch protection `restrictions.teams`. Left to the sandbox's owner (src/sandbox/**), who makes
- *   the responses strict against GitHub's schemas.
+ *   `performed_via_github_app`. Left to the sandbox's owner (src/sandbox/**), who makes the
+ *   responses strict against GitHub's schemas.
+ * Branch protection `restrictions.teams` holds full team objects, as GitHub's current description
+ * requires; the recording predates `notification_setting`, `type` and `organization_id` (`extra`).
  */
 const KNOWN_DEVIATIONS: Record<string, string[]> = {
   "GET /repos/{owner}/{repo} 200": [
@@ -123,15 +124,9 @@ const KNOWN_DEVIATIONS: Record<string, string[]> = {
     "$.lock_branch: extra",
     "$.allow_fork_syncing: extra",
     "$.restrictions.users[].user_view_type: extra",
-    "$.restrictions.teams[].node_id: missing",
-    "$.restrictions.teams[].description: missing",
-    "$.restrictions.teams[].privacy: missing",
-    "$.restrictions.teams[].url: missing",
-    "$.restrictions.teams[].html_url: missing",
-    "$.restrictions.teams[].members_url: missing",
-    "$.restrictions.teams[].repositories_url: missing",
-    "$.restrictions.teams[].permission: missing",
-    "$.restrictions.teams[].parent: missing",
+    "$.restrictions.teams[].notification_setting: extra",
+    "$.restrictions.teams[].type: extra",
+    "$.restrictions.teams[].organization_id: extra",
     "$.required_pull_request_reviews.dismissal_restrictions.users[].user_view_type: extra",
     "$.required_pull_request_reviews.require_last_push_approval: extra",
     "$.required_pull_request_reviews.bypass_pull_request_allowances: extra",

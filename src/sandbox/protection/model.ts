@@ -2,6 +2,7 @@ import type { SandboxCore } from "../core.js";
 import { invalidRequest } from "../http/errors.js";
 import type { Body } from "../http/request.js";
 import type { ProtectionRecord, RepoRecord } from "../state/types.js";
+import { teamJson } from "../routes/orgs.js";
 
 type Actors = { users: string[]; teams: string[]; apps: string[] };
 
@@ -103,8 +104,9 @@ export function protectionJson(
   const actorList = (a: Actors) => ({
     users: a.users.map((u) => core.userJson(u)),
     teams: a.teams.map((slug) => {
+      // GitHub answers with the full team object (GitHub's description requires node_id, url, ...).
       const team = core.state.teams[`${repo.owner}/${slug}`];
-      return { id: team?.id ?? 0, slug, name: team?.name ?? slug };
+      return team ? teamJson(core, team) : { id: 0, slug, name: slug };
     }),
     apps: a.apps.map((slug) => ({
       id: slug === core.state.app.slug ? core.state.app.id : 0,
