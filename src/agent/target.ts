@@ -5,7 +5,7 @@
 
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { IoError, UsageError } from "../cli/errors.js";
+import { IoError, UsageError } from "../errors.js";
 import { isEnvironmentName, isRepositoryName } from "../record/format.js";
 import { readPublicKeys } from "../record/keys.js";
 import { defaultMaxAgeMs, DEFAULT_REFRESH_INTERVAL_MS } from "../record/freshness.js";
