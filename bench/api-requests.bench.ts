@@ -1,7 +1,7 @@
 /**
  * GitHub API requests the real pullgate server makes for the things that happen to every PR, on
- * the sandbox (the local GitHub emulator counts requests per route template). DESIGN.md: requests
- * are counted as carefully as CPU time: an installation has 5,000 requests an hour (15,000 on
+ * the sandbox (the local GitHub emulator counts requests per route template). As docs/performance.md says,
+ * requests are counted as carefully as CPU time: an installation has 5,000 requests an hour (15,000 on
  * GHEC), shared by every repository it is installed on, and each request is a round trip on the
  * critical path of the check reviewers wait for.
  *

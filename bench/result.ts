@@ -1,4 +1,7 @@
-/** One benchmark measurement, as `npm run bench -- --json` prints it (DESIGN.md §6). */
+/**
+ * One benchmark measurement, as `npm run bench -- --json` prints it (docs/architecture.md,
+ * "CLI contract").
+ */
 export type BenchResult = {
   /** Stable dotted name, e.g. "codeowners.lookup_3000_paths". */
   name: string;

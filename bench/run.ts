@@ -60,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
       results.push({ name: `${module.name}.failed`, value: 1, unit: "errors", target: 0, ok: false });
     }
   }
-  // The contract's fields only (DESIGN.md §6): ok already says which way the target points.
+  // The contract's fields only (docs/architecture.md, "CLI contract"): ok already says which way
+  // the target points.
   const contract = results.map(({ name, value, unit, target, ok }) => ({ name, value, unit, target, ok }));
   if (json) process.stdout.write(JSON.stringify({ results: contract }, null, 2) + "\n");
   else process.stdout.write(table(results) + "\n");

@@ -1,8 +1,8 @@
 /**
  * What an environment would do with the records: the real agent verification (src/agent: fetch
- * approved/<env> over git smart HTTP into a private cache, then every check of DESIGN.md §5), and,
- * when GnuPG is installed, `git verify-commit` with nothing but the app's public key, as Flux and
- * Argo CD do.
+ * approved/<env> over git smart HTTP into a private cache, then every check of
+ * docs/architecture.md, "What an agent refuses"), and, when GnuPG is installed, `git verify-commit`
+ * with nothing but the app's public key, as Flux and Argo CD do.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -1,6 +1,6 @@
 /**
  * `pullgate demo`: builds the world (in DIR with --keep, else in a temp dir removed afterwards),
- * plays every step, and returns the document of DESIGN.md §6.
+ * plays every step, and returns the document of docs/architecture.md, "CLI contract".
  */
 import { mkdtemp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -105,9 +105,10 @@ async function checkPull(
     d.pullRequest === number &&
     d.baseRef === base;
   if (ok && groupTree !== d.headTree)
-    // What lands is the group's commit. A record must hold exactly the approved tree (invariant 5),
-    // so a group that merged in changes the PR was not approved with (it was not up to date with
-    // what lands before it) is refused here, before it lands, rather than alerted on after.
+    // What lands is the group's commit. A record must hold exactly the approved tree
+    // (docs/architecture.md, invariant 5), so a group that merged in changes the PR was not
+    // approved with (it was not up to date with what lands before it) is refused here, before it
+    // lands, rather than alerted on after.
     return {
       number,
       ok: false,

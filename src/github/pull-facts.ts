@@ -149,8 +149,9 @@ export async function fetchPullSnapshot(
   ]);
   // The listings are read by PR number, so they follow the PR's head wherever it is by then: a push
   // while they were read could pair this head's commits and reviews with the next head's files.
-  // Only if the head is still `headSha` after the listings are they all about it (invariant 1), and
-  // only then are they cached: a listing read during a race must never be served for this head later.
+  // Only if the head is still `headSha` after the listings are they all about it
+  // (docs/architecture.md, invariant 1), and only then are they cached: a listing read during a
+  // race must never be served for this head later.
   const { data: after } = await gh.rest.pulls.get({ ...repo, pull_number: number });
   if (after.head.sha !== headSha) {
     throw new FactsError(

@@ -1,8 +1,9 @@
 /**
- * End to end, invariant 5 from the other side: a commit that reaches the governed branch without an
- * approved pull request gets no record, a failing `pullgate/record` commit status and an alert in the
- * repository's one `pullgate-alert` issue (a comment per further event, never a second issue).
- * The sandbox repo has no branch protection here, so the org admin can push and merge past pullgate.
+ * End to end, invariant 5 (docs/architecture.md) from the other side: a commit that reaches the
+ * governed branch without an approved pull request gets no record, a failing `pullgate/record`
+ * commit status and an alert in the repository's one `pullgate-alert` issue (a comment per further
+ * event, never a second issue). The sandbox repo has no branch protection here, so the org admin
+ * can push and merge past pullgate.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORG, REPO, startAppHarness, type AppHarness } from "../helpers/app-harness.js";

@@ -1,8 +1,9 @@
 /**
  * End to end: approved pull requests merged through the sandbox with each merge method (merge,
- * squash, rebase) publish a chain of signed records on approved/production (DESIGN.md §3), which
- * `pullgate verify` and `pullgate agent --once` accept over git smart HTTP and GnuPG's
- * `git verify-commit` accepts with only the app's public key (invariant 6).
+ * squash, rebase) publish a chain of signed records on approved/production (docs/architecture.md,
+ * "Record contract"), which `pullgate verify` and `pullgate agent --once` accept over git smart
+ * HTTP and GnuPG's `git verify-commit` accepts with only the app's public key
+ * (docs/architecture.md, invariant 6).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -152,7 +153,7 @@ describe("e2e: merges publish a verifiable record chain", () => {
     expect(same.json).toMatchObject({ verified: true, sequence: 3 });
   });
 
-  it("the chain follows §3 exactly: parents, trees, trailers, one record per merge", async () => {
+  it("the chain follows the record contract exactly: parents, trees, trailers, one record per merge", async () => {
     const records = (await readRecords(h, clone)).reverse();
     expect(records).toHaveLength(3);
     const main = (await git(h, clone, ["rev-parse", "origin/main"])).trim();

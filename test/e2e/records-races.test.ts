@@ -1,8 +1,8 @@
 /**
- * End to end, DESIGN.md §3 "publishing is a compare-and-swap": approved PRs merged back to back
- * (their push events handled one after the other, then concurrently by two app replicas) give one
- * linear record chain with nothing lost, and a redelivered push, even a late one for an older merge,
- * never publishes a duplicate or a rollback record.
+ * End to end, docs/architecture.md "Record contract": publishing is a compare-and-swap: approved
+ * PRs merged back to back (their push events handled one after the other, then concurrently by two
+ * app replicas) give one linear record chain with nothing lost, and a redelivered push, even a late
+ * one for an older merge, never publishes a duplicate or a rollback record.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/server.js";

@@ -1,9 +1,10 @@
 /**
- * End to end, DESIGN.md §5: what an agent must refuse, against records the app really published on
- * the sandbox and then attacked by an org admin with write access to approved/production (the ref is
- * a branch, so whoever may push may move it): a forged record signed by another key, a tampered
- * trailer, a replayed older record, a record read as another environment or repository, a stale
- * record past --max-age. `pullgate verify` refuses each with its code; the agent keeps what runs.
+ * End to end, docs/architecture.md "What an agent refuses" (invariant 7), against records the app
+ * really published on the sandbox and then attacked by an org admin with write access to
+ * approved/production (the ref is a branch, so whoever may push may move it): a forged record
+ * signed by another key, a tampered trailer, a replayed older record, a record read as another
+ * environment or repository, a stale record past --max-age. `pullgate verify` refuses each with its
+ * code; the agent keeps what runs.
  */
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync } from "node:fs";

@@ -1,6 +1,7 @@
 /**
  * `pullgate verify` end to end over real git repositories: records written by our builder and signer,
- * fetched over file:// and from a local path, and every refusal of DESIGN.md §5 with its code.
+ * fetched over file:// and from a local path, and every refusal of docs/architecture.md, "What an
+ * agent refuses", with its code.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";

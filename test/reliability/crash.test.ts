@@ -2,8 +2,8 @@
  * Crash mid-evaluation: the replica evaluating a PR dies (SIGKILL, a real crash) while its
  * evaluation hangs on the API; the event is redelivered and the other replica handles it.
  *
- * Properties protected (DESIGN.md §7.4): the PR's check ends completed with the right conclusion
- * after the redelivery; no check run is left in_progress forever.
+ * Properties protected (docs/architecture.md, invariant 4): the PR's check ends completed with the
+ * right conclusion after the redelivery; no check run is left in_progress forever.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./support/cluster.js";

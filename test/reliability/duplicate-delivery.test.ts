@@ -4,9 +4,10 @@
  *
  * Properties protected:
  * - checks end in the state the final facts call for, whatever order and however often the events
- *   arrived, and no run is left in_progress (DESIGN.md §7.1, §7.4);
+ *   arrived, and no run is left in_progress (docs/architecture.md, invariants 1 and 4);
  * - a redelivered push never publishes a second record for the same source commit, and a late push
- *   for an older merge never rolls approved/production back (DESIGN.md §3, §7.5);
+ *   for an older merge never rolls approved/production back (docs/architecture.md, "Record
+ *   contract" and invariant 5);
  * - no approved landing loses its record because its push arrived after a newer one's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -154,7 +155,8 @@ describe("duplicate + shuffled delivery of push events (records)", () => {
   // Regression test for a finding of this suite, since fixed (was: src/github/records/publish.ts, handlePush: `cmp.status === "behind"` → "stale"): when
   // the push for merge B is handled before the push for the earlier merge A, A's record is dropped
   // for good (nothing catches up on approved landings between the last record and B), so the
-  // chain loses approved revisions, against DESIGN.md §3 ("never lose ... a record").
+  // chain loses approved revisions, against docs/architecture.md, "Record contract" ("never lose or
+  // fork a record").
   it("every approved landing gets a record even when its push arrives late", async () => {
     expect(outOfOrderLandings).toHaveLength(3);
     const report = await verifyChain(c.world, c.root);

@@ -2,7 +2,7 @@
  * Faults under load: 20 PRs evaluated at once by two replicas while the API answers with 502/503s,
  * secondary rate limits (403 and 429 with retry-after) and latency past the evaluation deadline.
  *
- * Properties protected (DESIGN.md §7.1, §7.4):
+ * Properties protected (docs/architecture.md, invariants 1 and 4):
  * - every check ends completed, never stuck in_progress;
  * - never success where the facts do not support it (the unapproved PRs), whatever failed;
  * - once the faults stop, re-running the checks (check_run rerequest) gives the right answers.

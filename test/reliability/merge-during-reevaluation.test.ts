@@ -3,8 +3,8 @@
  * or redelivered review event, a re-run, a second replica): the newest pullgate run on the head is
  * in_progress when the push is handled, though a completed, passing run sits right below it.
  *
- * Property protected (DESIGN.md §7.5): an approved PR merged through GitHub gets its record, and no
- * false "bypass" alert is raised for it.
+ * Property protected (docs/architecture.md, invariant 5): an approved PR merged through GitHub gets
+ * its record, and no false "bypass" alert is raised for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./support/cluster.js";

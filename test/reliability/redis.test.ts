@@ -2,9 +2,9 @@
  * Replicas sharing Octokit's throttle through Redis (REDIS_URL → Probot's `redisConfig`), against a
  * real redis-server started on a free loopback port in a temp dir.
  *
- * Property protected: `pullgate serve` with REDIS_URL (DESIGN.md §6) starts and gates PRs, its
- * write throttle shared by every replica, so N replicas do not spend N times GitHub's secondary
- * rate-limit allowance.
+ * Property protected: `pullgate serve` with REDIS_URL (docs/architecture.md, "CLI contract") starts
+ * and gates PRs, its write throttle shared by every replica, so N replicas do not spend N times
+ * GitHub's secondary rate-limit allowance.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

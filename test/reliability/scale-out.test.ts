@@ -1,10 +1,10 @@
 /**
  * Scale-out: several app replicas with the same credentials behind a load balancer.
  *
- * Property protected (DESIGN.md §3, §7.5): publishing is a compare-and-swap, so replicas racing
- * never fork or lose the approved chain: approved/production stays linear, each approved landing
- * gets exactly one record, sequences go +1, and every record verifies with the agent's verifier,
- * GnuPG and `pullgate verify`.
+ * Property protected (docs/architecture.md, "Record contract" and invariant 5): publishing is a
+ * compare-and-swap, so replicas racing never fork or lose the approved chain: approved/production
+ * stays linear, each approved landing gets exactly one record, sequences go +1, and every record
+ * verifies with the agent's verifier, GnuPG and `pullgate verify`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./support/cluster.js";

@@ -8,8 +8,9 @@ import { resolve } from "node:path";
 /**
  * `pullgate demo`: the whole story (PRs blocked and passed, records published, a direct push
  * alerted, an agent verifying) played locally through the real app and the sandbox. Text mode
- * narrates each step as it finishes; --json prints the one document of DESIGN.md §6.
- * Exit 0 only if every step saw the outcome pullgate must produce.
+ * narrates each step as it finishes; --json prints the one document of the CLI contract
+ * (docs/architecture.md, "CLI contract"). Exit 0 only if every step saw the outcome pullgate must
+ * produce.
  */
 export const command: Command = {
   usage: "demo [--keep DIR] [--no-strict] [--json]",

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 
 /**
  * `pullgate sandbox`: serves the local GitHub emulator until SIGINT/SIGTERM. With --json the
- * first stdout line is the connection document (the CLI contract, DESIGN.md §6).
+ * first stdout line is the connection document (docs/architecture.md, "CLI contract").
  */
 export const command: Command = {
   usage: "sandbox --dir DIR [--port N] [--app-webhook URL] [--no-strict] [--json]",

@@ -1,9 +1,9 @@
 /**
- * Whose approval counts (invariant 3): someone other than the author and other than anyone who
- * signed a commit of the PR (a signer produced the change, docs/policy.md "Who signed"), with
- * write access, whose latest opinion is APPROVED and, when stale approvals are dismissed, was
- * given on the current head. Everyone else's approval is listed with the reason it does not count, so the check run can
- * say exactly why ("@alice: author's own approval").
+ * Whose approval counts (docs/architecture.md, invariant 3): someone other than the author and
+ * other than anyone who signed a commit of the PR (a signer produced the change, docs/policy.md
+ * "Who signed"), with write access, whose latest opinion is APPROVED and, when stale approvals are
+ * dismissed, was given on the current head. Everyone else's approval is listed with the reason it
+ * does not count, so the check run can say exactly why ("@alice: author's own approval").
  */
 import type { ReviewPolicy } from "../policy/types.js";
 import type { Permission, Review, ReviewFacts } from "./types.js";

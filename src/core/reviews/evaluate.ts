@@ -1,7 +1,8 @@
 /**
  * Evaluates every review rule for one PR head: pure, from facts fetched for exactly that head SHA.
- * Order of work matters: counting approvers first (invariant 3), then the last-push rule removes
- * the last pusher's approval, then every other rule sees only the approvals that remain.
+ * Order of work matters: counting approvers first (docs/architecture.md, invariant 3), then the
+ * last-push rule removes the last pusher's approval, then every other rule sees only the approvals
+ * that remain.
  *
  * Fail closed: malformed facts give a single "facts" error; a rule that throws (a pattern the
  * matcher refuses, a broken matcher) becomes an error result for that rule, never a pass.
@@ -27,15 +28,19 @@ export interface EvaluateReviewsInput {
   pathRules: readonly PathRule[];
   admins: readonly Principal[];
   sensitivePaths: readonly string[];
-  /** Built from the BASE branch's CODEOWNERS (invariant 2); the adapter is responsible for that. */
+  /**
+   * Built from the BASE branch's CODEOWNERS (docs/architecture.md, invariant 2); the adapter is
+   * responsible for that.
+   */
   codeowners: CodeownersMatcher;
   /** How policy path patterns match paths; defaults to the CODEOWNERS-like matcher in pattern.ts. */
   matchesPattern?: PatternMatcher;
 }
 
 /**
- * The approvals that count for every rule: counting approvers (invariant 3) minus the last
- * pusher's when the policy requires approval of the most recent push. Records name exactly these.
+ * The approvals that count for every rule: counting approvers (invariant 3, docs/architecture.md)
+ * minus the last pusher's when the policy requires approval of the most recent push. Records name
+ * exactly these.
  */
 export function effectiveApprovers(
   facts: ReviewFacts,

@@ -1,7 +1,7 @@
 /**
- * Combining rule results into one verdict. Invariant 1: a check passes only if every rule passed
- * on data fetched for that exact head SHA. Precedence: error > fail > pending > pass, so an error
- * is never hidden behind a failure and nothing short of all-pass is a pass.
+ * Combining rule results into one verdict. Invariant 1 (docs/architecture.md): a check passes only
+ * if every rule passed on data fetched for that exact head SHA. Precedence: error > fail > pending
+ * > pass, so an error is never hidden behind a failure and nothing short of all-pass is a pass.
  */
 import type { RuleResult, Status, Verdict } from "./types.js";
 
@@ -11,7 +11,7 @@ export interface CombineOptions {
   /**
    * The head SHA each set of facts was fetched for (review facts, signature facts, ...). Any that
    * differs from the verdict's head SHA means the facts describe another commit (a push raced the
-   * fetch): the verdict errors instead of passing on the wrong data (invariant 1).
+   * fetch): the verdict errors instead of passing on the wrong data (docs/architecture.md, invariant 1).
    */
   factsHeadShas?: readonly string[];
 }
@@ -24,7 +24,7 @@ export function combineVerdict(
 ): Verdict {
   const all = [...rules];
   // Fail closed on a verdict about nothing: no rules means nothing was evaluated, and a verdict
-  // not tied to a head SHA cannot satisfy invariant 1.
+  // not tied to a head SHA cannot satisfy invariant 1 (docs/architecture.md).
   if (all.length === 0) all.push(factsError("no rules were evaluated"));
   if (headSha.trim() === "") all.push(factsError("the verdict is not tied to a head SHA"));
   const foreign = [...new Set((options.factsHeadShas ?? []).filter((sha) => sha !== headSha))];

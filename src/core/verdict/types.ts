@@ -42,7 +42,10 @@ export interface RuleResult {
 }
 
 export interface Verdict {
-  /** pass only if every rule passed (invariant 1); error if any rule errored; else fail/pending. */
+  /**
+   * pass only if every rule passed (docs/architecture.md, invariant 1); error if any rule errored;
+   * else fail/pending.
+   */
   status: Status;
   /** The exact head SHA all facts were fetched for. */
   headSha: string;

@@ -239,7 +239,7 @@ type Approval = { ok: true; landing: Landing } | { ok: false; reason: string };
 
 /**
  * Whether `commit` landed on `branch` as the merge of a PR whose head pullgate approved, for this
- * environment, with exactly the approved head's tree (invariant 5); otherwise why not.
+ * environment, with exactly the approved head's tree (docs/architecture.md, invariant 5); otherwise why not.
  */
 async function approvedLanding(
   deps: PublishDeps,

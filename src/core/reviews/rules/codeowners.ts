@@ -5,10 +5,10 @@
  * cannot be resolved to a GitHub account here, so a file owned only by emails cannot be satisfied
  * and the rule says why. Files without owners need nothing from this rule.
  *
- * Invariant 2: the matcher MUST be built from the BASE branch's CODEOWNERS. The adapter supplies
- * it; this function never sees the PR's CODEOWNERS, so a PR that rewrites CODEOWNERS to make its
- * author (or an accomplice) the owner gains nothing here, and the sensitive-paths rule demands an
- * admin's approval for the edit itself.
+ * Invariant 2 (docs/architecture.md): the matcher MUST be built from the BASE branch's CODEOWNERS.
+ * The adapter supplies it; this function never sees the PR's CODEOWNERS, so a PR that rewrites
+ * CODEOWNERS to make its author (or an accomplice) the owner gains nothing here, and the
+ * sensitive-paths rule demands an admin's approval for the edit itself.
  */
 import type { CodeownersMatcher } from "../../codeowners/types.js";
 import type { Missing, RuleResult } from "../../verdict/types.js";
