@@ -78,6 +78,12 @@ export interface CoreOptions {
   instrumentation: Instrumentation;
   rateLimit: number;
   adminToken: string;
+  /**
+   * The merge queue's wake-up (queue/engine.ts's wakeQueue). Passed in rather than imported: the
+   * engine merges through pushes.ts, so ref and check writers calling it directly would make an
+   * import cycle.
+   */
+  wakeQueue: (core: SandboxCore, repo: RepoRecord) => void;
 }
 
 /**
@@ -96,6 +102,7 @@ export class SandboxCore {
   readonly rateLimit: number;
   readonly adminToken: string;
   readonly mutex = new KeyedMutex();
+  private readonly wake: CoreOptions["wakeQueue"];
   private readonly gitRepos = new Map<string, GitRepo>();
 
   constructor(options: CoreOptions) {
@@ -109,6 +116,15 @@ export class SandboxCore {
     this.instrumentation = options.instrumentation;
     this.rateLimit = options.rateLimit;
     this.adminToken = options.adminToken;
+    this.wake = options.wakeQueue;
+  }
+
+  /**
+   * Asks the merge queue to look at a repository again (a ref moved, a check or status was
+   * written); it runs after whatever holds the repository's mutex now, never inside it.
+   */
+  wakeQueue(repo: RepoRecord): void {
+    this.wake(this, repo);
   }
 
   get state() {

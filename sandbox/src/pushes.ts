@@ -3,7 +3,6 @@ import { ZERO_SHA } from "./git/repo.js";
 import type { RepoRecord, UserRecord } from "./state/types.js";
 import { headMoved } from "./pulls/lifecycle.js";
 import { suiteFor, suiteJson } from "./routes/checks.js";
-import { wakeQueue } from "./queue/engine.js";
 import { pushCommitJson } from "./webhooks/commits.js";
 
 function baseRepoOf(core: SandboxCore, full: string): RepoRecord | undefined {
@@ -107,10 +106,10 @@ export async function afterRefUpdates(
         const base = pr.repo === full ? repo : baseRepoOf(core, pr.repo);
         if (base === undefined) continue;
         await headMoved(core, base, pr, pr.head_sha, update.after, sender);
-        if (base !== repo) wakeQueue(core, base);
+        if (base !== repo) core.wakeQueue(base);
       }
     }
   }
   // A queued PR's head or a queue's base may have moved: the merge queue dequeues / rebuilds.
-  wakeQueue(core, repo);
+  core.wakeQueue(repo);
 }

@@ -15,6 +15,7 @@ import { WebFlowKey } from "./signing/webflow.js";
 import { StateStore, isoNow } from "./state/store.js";
 import { WebhookQueue } from "./webhooks/queue.js";
 import { registerRoutes } from "./routes/index.js";
+import { wakeQueue } from "./queue/engine.js";
 import { GitSmartHttp } from "./git/smarthttp.js";
 import { createUser } from "./routes/admin.js";
 import { Contract } from "./contract/contract.js";
@@ -210,6 +211,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     instrumentation,
     rateLimit: options.rateLimit ?? 15_000,
     adminToken,
+    wakeQueue,
   });
   const git = new GitSmartHttp(core, { hookSecret, hookUrl: `${origin}/api/v3/sandbox/hooks/pre-receive` });
   ready.core = core;

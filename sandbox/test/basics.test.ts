@@ -1,8 +1,13 @@
 import { generateKeyPairSync } from "node:crypto";
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle as status, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
-import { startSandbox } from "../../src/sandbox/index.js";
+import {
+  settle as status,
+  startTestSandbox,
+  type TestSandbox,
+  type TestUser,
+} from "../src/testing/harness.js";
+import { startSandbox } from "../src/index.js";
 
 describe("sandbox: server, auth, admin API, orgs, teams, collaborators", () => {
   let t: TestSandbox;

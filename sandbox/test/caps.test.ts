@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 /** A fast-import stream: one branch off `from` with the given commits (each a set of files). */
 function fastImport(branch: string, from: string, commits: Record<string, string>[]): string {

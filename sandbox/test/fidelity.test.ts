@@ -13,11 +13,11 @@ import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { Ajv, type ValidateFunction } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSshSigningKey } from "../../src/demo/ssh-keys.js";
-import { startTestSandbox, type TestSandbox } from "../helpers/sandbox.js";
-import { addFormats, errorsOf } from "../helpers/webhook-schemas.js";
+import { generateSshSigningKey } from "./helpers/ssh-keys.js";
+import { startTestSandbox, type TestSandbox } from "../src/testing/harness.js";
+import { addFormats, errorsOf } from "../src/testing/webhook-schemas.js";
 
-const FIXTURES = join(import.meta.dirname, "..", "fixtures", "openapi-rest");
+const FIXTURES = join(import.meta.dirname, "fixtures", "openapi-rest");
 
 /** `<METHOD> <path template> <status>` → validator, from each fixture's `x-operation`. */
 function loadSchemas(): Map<string, ValidateFunction> {

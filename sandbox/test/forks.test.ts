@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
 import { Octokit } from "@octokit/rest";
-import { startSandbox } from "../../src/sandbox/index.js";
-import { addFormats, errorsOf, webhookErrors } from "../helpers/webhook-schemas.js";
+import { startSandbox } from "../src/index.js";
+import { addFormats, errorsOf, webhookErrors } from "../src/testing/webhook-schemas.js";
 
 /**
  * Errors of a REST body against GitHub's published response schema (test/fixtures/openapi-rest).
@@ -15,7 +15,7 @@ import { addFormats, errorsOf, webhookErrors } from "../helpers/webhook-schemas.
 function restErrors(fixture: string, body: unknown): string[] {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
-  const path = join(import.meta.dirname, "..", "fixtures", "openapi-rest", `${fixture}.json`);
+  const path = join(import.meta.dirname, "fixtures", "openapi-rest", `${fixture}.json`);
   return errorsOf(ajv.compile(JSON.parse(readFileSync(path, "utf8")) as object), body);
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 describe("sandbox: git smart HTTP", () => {
   let t: TestSandbox;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 const OWNER = "acme";
 const REPO = "deploy";

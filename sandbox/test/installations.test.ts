@@ -9,16 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox } from "../../src/sandbox/index.js";
+import { startSandbox } from "../src/index.js";
 import { Ajv } from "ajv";
-import { addFormats, errorsOf, webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
+import { addFormats, errorsOf, webhookErrors, webhookSchemas } from "../src/testing/webhook-schemas.js";
 import {
   settle,
   startTestSandbox,
   type ReceivedWebhook,
   type TestSandbox,
   type TestUser,
-} from "../helpers/sandbox.js";
+} from "../src/testing/harness.js";
 
 /** GitHub's schema errors of a delivery (empty = conforms; a missing schema is an error too). */
 const schemaErrors = (hook: ReceivedWebhook): string[] => webhookErrors(hook);
@@ -39,7 +39,7 @@ addFormats(restAjv);
 function restErrors(file: string, data: unknown): string[] {
   let validate = restAjv.getSchema(`${file}.json`);
   if (validate === undefined) {
-    const path = join(import.meta.dirname, "..", "fixtures", "openapi-rest", `${file}.json`);
+    const path = join(import.meta.dirname, "fixtures", "openapi-rest", `${file}.json`);
     validate = restAjv.compile(JSON.parse(readFileSync(path, "utf8")) as object);
   }
   return errorsOf(validate, data);

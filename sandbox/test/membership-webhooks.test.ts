@@ -4,13 +4,13 @@
  * payload, validated against GitHub's published schema (test/fixtures/openapi-webhooks).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { schemaName, webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
+import { schemaName, webhookErrors, webhookSchemas } from "../src/testing/webhook-schemas.js";
 import {
   startTestSandbox,
   type ReceivedWebhook,
   type TestSandbox,
   type TestUser,
-} from "../helpers/sandbox.js";
+} from "../src/testing/harness.js";
 
 describe("sandbox: access-change webhooks", () => {
   let t: TestSandbox;

@@ -7,10 +7,10 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
-import { startSandbox } from "../../src/sandbox/index.js";
-import { webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
-import type { ReceivedWebhook } from "../helpers/sandbox.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
+import { startSandbox } from "../src/index.js";
+import { webhookErrors, webhookSchemas } from "../src/testing/webhook-schemas.js";
+import type { ReceivedWebhook } from "../src/testing/harness.js";
 
 const OWNER = "acme";
 

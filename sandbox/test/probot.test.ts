@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Probot, createNodeMiddleware } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 /**
  * The unmodified Probot 14 stack against the sandbox: webhook HMAC verification, app JWT →

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Octokit } from "@octokit/rest";
 import * as openpgp from "openpgp";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 const OWNER = "acme";
 

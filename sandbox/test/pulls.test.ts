@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
-import { verifyWithGnupg } from "../helpers/gnupg.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
+import { verifyWithGnupg } from "./helpers/gnupg.js";
 
 describe("sandbox: pull requests, reviews, merges", () => {
   let t: TestSandbox;

@@ -8,11 +8,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Contract } from "../../src/sandbox/contract/contract.js";
-import { loadContractIndex } from "../../src/sandbox/contract/description.js";
-import { DEVIATIONS } from "../../src/sandbox/contract/deviations.js";
-import { NON_DOTCOM_ROUTES, SANDBOX_ONLY_ROUTES } from "../../src/sandbox/contract/sources.js";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { Contract } from "../src/contract/contract.js";
+import { loadContractIndex } from "../src/contract/description.js";
+import { DEVIATIONS } from "../src/contract/deviations.js";
+import { NON_DOTCOM_ROUTES, SANDBOX_ONLY_ROUTES } from "../src/contract/sources.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 describe("strict sandbox: GitHub's contract", () => {
   let t: TestSandbox;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
-import { verifyWithGnupg } from "../helpers/gnupg.js";
-import { webhookErrors } from "../helpers/webhook-schemas.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
+import { verifyWithGnupg } from "./helpers/gnupg.js";
+import { webhookErrors } from "../src/testing/webhook-schemas.js";
 
 const owner = "acme";
 const repo = "deploy";

@@ -13,9 +13,9 @@ import {
   type ReceivedWebhook,
   type TestSandbox,
   type TestUser,
-} from "../helpers/sandbox.js";
-import { errorsOf, schemaName, webhookSchemas } from "../helpers/webhook-schemas.js";
-import { APP_EVENTS } from "../../src/sandbox/routes/app.js";
+} from "../src/testing/harness.js";
+import { errorsOf, schemaName, webhookSchemas } from "../src/testing/webhook-schemas.js";
+import { APP_EVENTS } from "../src/routes/app.js";
 
 /** Every `<event>.<action>` the flow below must produce, and that has a schema. */
 const EXERCISED = [

@@ -15,7 +15,7 @@ import type { AppOptions } from "../app.js";
 import { CHECK_NAME } from "../github/check-run.js";
 import { decodeDecision, type Decision } from "../github/decision.js";
 import { generateRecordKey } from "../record/index.js";
-import { startSandbox, type Sandbox } from "../sandbox/index.js";
+import { startSandbox, type Sandbox } from "@pullgate/sandbox";
 import { startServer, type RunningServer, type ServerConfig } from "../server.js";
 import { isolatedGitEnv, runGit, type GitResult } from "./git.js";
 import { ALLOWED_SIGNERS_PATH, BASE_CODEOWNERS, ORG, REPO, basePolicy } from "./seed.js";

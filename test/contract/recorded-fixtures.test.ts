@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 
 const require = createRequire(import.meta.url);
 const FIXTURE_ORG = "octokit-fixture-org";

@@ -6,7 +6,6 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { CheckRunRecord, CheckSuiteRecord, RepoRecord, StatusRecord } from "../state/types.js";
 import { appJson } from "./app.js";
-import { wakeQueue } from "../queue/engine.js";
 import { simpleCommitJson } from "../webhooks/commits.js";
 import { repoCommitJson } from "./commits.js";
 
@@ -252,7 +251,7 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
         { action: "completed", check_run: checkRunJson(core, repo, run) },
         { repo, sender },
       );
-      wakeQueue(core, repo);
+      core.wakeQueue(repo);
     }
     return created(checkRunJson(core, repo, run));
   });
@@ -274,7 +273,7 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
         { action: "completed", check_run: checkRunJson(core, repo, run) },
         { repo, sender: core.actingUser(req.actor) },
       );
-      wakeQueue(core, repo);
+      core.wakeQueue(repo);
     }
     return ok(checkRunJson(core, repo, run));
   });
@@ -429,7 +428,7 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
       },
       { repo, sender: creator },
     );
-    wakeQueue(core, repo);
+    core.wakeQueue(repo);
     return created(statusJson(repo, status));
   });
 

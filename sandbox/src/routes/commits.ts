@@ -5,7 +5,7 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { ChangedFile } from "../git/repo.js";
 import type { RepoRecord } from "../state/types.js";
-import { gitCommitJson, githubBase64 } from "./gitdb.js";
+import { gitCommitJson, githubBase64 } from "./git-json.js";
 
 const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 

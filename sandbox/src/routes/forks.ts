@@ -7,7 +7,7 @@ import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
 import type { RepoRecord } from "../state/types.js";
 import { networkRoot } from "../pulls/heads.js";
-import { requireFreeRepoName } from "./repos.js";
+import { requireFreeRepoName } from "./repo-names.js";
 
 const REPO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 

@@ -9,6 +9,7 @@ import type { Router } from "../http/router.js";
 import type { RepoRecord, RepoRole, UserRecord } from "../state/types.js";
 import { PERMISSION_TO_ROLE } from "./orgs.js";
 import { fullRepoJson } from "./forks.js";
+import { requireFreeRepoName } from "./repo-names.js";
 
 const REPO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -50,17 +51,6 @@ function legacyPermission(role: RepoRole | "none"): "admin" | "write" | "read" |
   if (role === "maintain" || role === "write") return "write";
   if (role === "triage" || role === "read") return "read";
   return "none";
-}
-
-/** GitHub's 422 when the account already has a repository of that name (creating or forking). */
-export function requireFreeRepoName(core: SandboxCore, owner: string, name: string): void {
-  if (core.repo(owner, name) !== undefined)
-    throw validationFailed({
-      resource: "Repository",
-      field: "name",
-      code: "custom",
-      message: "name already exists on this account",
-    });
 }
 
 export function registerRepoRoutes(router: Router, core: SandboxCore): void {

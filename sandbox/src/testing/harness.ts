@@ -11,13 +11,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Octokit } from "@octokit/rest";
-import {
-  startSandbox,
-  signWebhookBody,
-  type ContractViolation,
-  type Sandbox,
-  type SandboxOptions,
-} from "../../src/sandbox/index.js";
+import type { ContractViolation } from "../contract/contract.js";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../server.js";
+import { signWebhookBody } from "../webhooks/queue.js";
 
 export interface ReceivedWebhook {
   event: string;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 
-const FIXTURES = join(import.meta.dirname, "..", "fixtures", "openapi-webhooks");
+const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures", "openapi-webhooks");
 
 /** `<event>.<action>` (or `<event>` for action-less events such as push): the fixture's name. */
 export function schemaName(hook: { event: string; action: string | null }): string {

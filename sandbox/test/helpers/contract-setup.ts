@@ -5,7 +5,7 @@
  * `t.takeViolations()` and asserts it.
  */
 import { afterEach } from "vitest";
-import { describeViolations, liveSandboxes } from "./sandbox.js";
+import { describeViolations, liveSandboxes } from "../../src/testing/harness.js";
 
 afterEach(() => {
   const found = [...liveSandboxes].flatMap((t) => t.takeViolations());
