@@ -67,7 +67,7 @@ export interface Sandbox {
   state: SandboxCore["state"];
   instrumentation: Instrumentation;
   webhooks: WebhookQueue;
-  /** The contract checks: `strict`, and the violations recorded (src/sandbox/contract/). */
+  /** The contract checks: `strict`, and the violations recorded (sandbox/src/contract/). */
   contract: Contract;
   /** Every route template the sandbox serves (`GET /repos/{owner}/{repo}`). */
   routes: string[];

@@ -1,8 +1,8 @@
 /**
  * The sandbox's REST responses, validated against GitHub's published OpenAPI description
- * (test/fixtures/openapi-rest: the 2xx response schema of each operation, extracted from
+ * (sandbox/test/fixtures/openapi-rest: the 2xx response schema of each operation, extracted from
  * @octokit/openapi's GHES 3.19 description; see the README there). The webhook half is
- * test/sandbox/webhook-fidelity.test.ts.
+ * sandbox/test/webhook-fidelity.test.ts.
  *
  * A flow calls every operation that has a fixture through Octokit; a hook records each response
  * with the route template it was called by. Every recorded 2xx body must have a schema (nothing is
@@ -334,7 +334,7 @@ describe("sandbox: REST responses match GitHub's OpenAPI description", () => {
       ...base,
       branch: "main",
       // `checks` alone: the description's required `contexts` is not GitHub's rule, and GitHub
-      // refuses both at once (src/sandbox/DEVIATIONS.md).
+      // refuses both at once (sandbox/DEVIATIONS.md).
       required_status_checks: {
         strict: true,
         checks: [{ context: "pullgate", app_id: t.sandbox.app.id }],

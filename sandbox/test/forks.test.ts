@@ -8,7 +8,7 @@ import { startSandbox } from "../src/index.js";
 import { addFormats, errorsOf, webhookErrors } from "../src/testing/webhook-schemas.js";
 
 /**
- * Errors of a REST body against GitHub's published response schema (test/fixtures/openapi-rest).
+ * Errors of a REST body against GitHub's published response schema (sandbox/test/fixtures/openapi-rest).
  * `POST /forks` 202 is `full-repository` like `GET /repos/{o}/{r}`, and `GET /forks` is an array of
  * `minimal-repository` like `GET /orgs/{org}/repos`: those operations' fixtures are reused.
  */

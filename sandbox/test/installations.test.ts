@@ -34,7 +34,7 @@ addFormats(restAjv);
 
 /**
  * ajv's errors for a REST response against GitHub's schema for the operation
- * (test/fixtures/openapi-rest, file named after method, path and status).
+ * (sandbox/test/fixtures/openapi-rest, file named after method, path and status).
  */
 function restErrors(file: string, data: unknown): string[] {
   let validate = restAjv.getSchema(`${file}.json`);

@@ -1,7 +1,7 @@
 /**
  * Access-change webhooks (member, membership, organization, team): each one the sandbox sends on
  * a collaborator, org membership, team membership or team repository change, with GitHub's
- * payload, validated against GitHub's published schema (test/fixtures/openapi-webhooks).
+ * payload, validated against GitHub's published schema (sandbox/test/fixtures/openapi-webhooks).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schemaName, webhookErrors, webhookSchemas } from "../src/testing/webhook-schemas.js";

@@ -1,7 +1,7 @@
 /**
- * The strict sandbox (issue 13, src/sandbox/contract/): requests GitHub has no operation for answer
+ * The strict sandbox (issue 13, sandbox/src/contract/): requests GitHub has no operation for answer
  * 404, invalid bodies and queries 422 in GitHub's shape, and each is recorded as a violation (which
- * fails the test that caused it, test/helpers/contract-setup.ts); responses and webhooks GitHub's
+ * fails the test that caused it, sandbox/test/helpers/contract-setup.ts); responses and webhooks GitHub's
  * schemas refuse are recorded too. Plus the mismatches the first strict runs found: check-run output
  * limits in bytes, branch protection's one-of `checks`/`contexts`, bot URLs.
  */

@@ -1,7 +1,7 @@
 /**
- * The other half of the sandbox's fidelity check (test/sandbox/fidelity.test.ts covers REST
+ * The other half of the sandbox's fidelity check (sandbox/test/fidelity.test.ts covers REST
  * responses): the webhook payloads the sandbox sends, validated against GitHub's published webhook
- * schemas (test/fixtures/openapi-webhooks, extracted from @octokit/openapi-webhooks; see the README
+ * schemas (sandbox/test/fixtures/openapi-webhooks, extracted from @octokit/openapi-webhooks; see the README
  * there). A real flow drives the sandbox; every delivery the receiver got is checked.
  *
  * Payloads that do not conform are listed in KNOWN_DEVIATIONS with their exact ajv errors, so a

@@ -68,7 +68,7 @@ export interface WorldOptions {
   root: string;
   /** Run in this already started sandbox instead of starting one in `root/sandbox` (not closed by close()). */
   sandbox?: Sandbox;
-  /** The started sandbox's strict mode (default on: src/sandbox/README.md "Strict mode"). */
+  /** The started sandbox's strict mode (default on: sandbox/README.md "Strict mode"). */
   sandboxStrict?: boolean;
   /** `.github/pullgate.yml` seeded on main (default: basePolicy()). */
   policy?: string;

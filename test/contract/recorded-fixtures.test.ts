@@ -90,7 +90,7 @@ function kind(s: Shape): string {
  * - `missing`: fields GitHub sends and the sandbox leaves out: the repository settings shown to
  *   admins (`allow_auto_merge`, `delete_branch_on_merge`, `allow_update_branch`,
  *   `use_squash_pr_title_as_default`, `temp_clone_token`), issues' `timeline_url` and
- *   `performed_via_github_app`. Left to the sandbox's owner (src/sandbox/**), who makes the
+ *   `performed_via_github_app`. Left to the sandbox's owner (sandbox/**), who makes the
  *   responses strict against GitHub's schemas.
  * Branch protection `restrictions.teams` holds full team objects, as GitHub's current description
  * requires; the recording predates `notification_setting`, `type` and `organization_id` (`extra`).

@@ -1,9 +1,9 @@
 /**
- * The strict sandbox's contract checks (issue 13; src/sandbox/README.md "Strict mode"): every API
+ * The strict sandbox's contract checks (issue 13; sandbox/README.md "Strict mode"): every API
  * request is matched to an operation of GitHub's description, its query and JSON body validated;
  * in tests, every response body and webhook payload too. What fails is answered as GitHub answers
  * (404, 422) where GitHub would refuse, and recorded as a violation either way, so the test that
- * caused it fails (test/helpers/sandbox.ts).
+ * caused it fails (sandbox/src/testing/harness.ts).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { HttpError } from "../http/errors.js";

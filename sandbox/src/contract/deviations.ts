@@ -1,7 +1,7 @@
 /**
  * Where GitHub's published description and GitHub's real behaviour differ, the strict sandbox
  * follows GitHub. Each such difference is listed here, with the public evidence, and applied to the
- * in-memory contract index (never to the packages). src/sandbox/DEVIATIONS.md explains each one.
+ * in-memory contract index (never to the packages). sandbox/DEVIATIONS.md explains each one.
  */
 import { baseId, type Json, type JsonObject } from "./schema.js";
 import { DOTCOM, WEBHOOKS, type ContractIndex } from "./description.js";

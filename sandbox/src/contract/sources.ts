@@ -48,7 +48,7 @@ export const SANDBOX_ONLY_ROUTES: ReadonlySet<string> = new Set([
 
 /**
  * Sandbox routes served under another template than the description's (GitHub serves both; the
- * description spells only one). Listed in src/sandbox/DEVIATIONS.md with their evidence.
+ * description spells only one). Listed in sandbox/DEVIATIONS.md with their evidence.
  */
 export const ROUTE_ALIASES: Readonly<Record<string, string>> = {
   // The repository root: GitHub answers `/contents` and `/contents/` like `/contents/{path}` with

@@ -31,7 +31,7 @@ export function protectionFromBody(
   let requiredStatusChecks: ProtectionRecord["required_status_checks"] = null;
   if (checksBody !== null) {
     // Exactly one of `checks` and `contexts` (the deprecated spelling), never merged: GitHub
-    // answers 422 to both or neither, whatever its description says (src/sandbox/DEVIATIONS.md).
+    // answers 422 to both or neither, whatever its description says (sandbox/DEVIATIONS.md).
     const hasChecks = checksBody.has("checks") && checksBody.raw.checks !== null;
     const hasContexts = checksBody.has("contexts") && checksBody.raw.contexts !== null;
     if (hasChecks === hasContexts) {

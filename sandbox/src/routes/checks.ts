@@ -191,7 +191,7 @@ const OUTPUT_LIMIT = 65535;
 /**
  * GitHub checks the limit twice: the request schema counts characters ("Only 65535 characters are
  * allowed; N were supplied."), the model counts UTF-8 bytes (a 422 "Validation Failed" naming the
- * field): 65,535 characters of non-ASCII text are refused. Evidence: src/sandbox/DEVIATIONS.md.
+ * field): 65,535 characters of non-ASCII text are refused. Evidence: sandbox/DEVIATIONS.md.
  */
 function checkOutputLimit(field: "summary" | "text", value: string): void {
   const chars = [...value].length;

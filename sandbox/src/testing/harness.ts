@@ -99,13 +99,13 @@ export interface TestSandbox {
   /**
    * Returns and forgets the contract violations recorded so far: for tests that send GitHub an
    * invalid request on purpose (and assert the violation). Any other violation fails the test that
-   * caused it (test/helpers/contract-setup.ts) or, when none ran, close().
+   * caused it (sandbox/test/helpers/contract-setup.ts) or, when none ran, close().
    */
   takeViolations(): ContractViolation[];
   close(): Promise<void>;
 }
 
-/** The test sandboxes running in this process (test/helpers/contract-setup.ts checks them after each test). */
+/** The test sandboxes running in this process (sandbox/test/helpers/contract-setup.ts checks them after each test). */
 export const liveSandboxes = new Set<TestSandbox>();
 
 /** Violations as one readable block, for a failing test's message. */
@@ -170,7 +170,7 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks`;
-  // Strict, and responses and webhooks checked, in every test (issue 13; src/sandbox/README.md);
+  // Strict, and responses and webhooks checked, in every test (issue 13; sandbox/README.md);
   // PULLGATE_SANDBOX_STRICT=0 turns both off (to measure their cost, or to bisect).
   const strict = !["0", "false"].includes(process.env.PULLGATE_SANDBOX_STRICT ?? "");
   const sandbox = await startSandbox({

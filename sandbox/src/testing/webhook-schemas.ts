@@ -1,5 +1,5 @@
 /**
- * GitHub's published webhook payload schemas (test/fixtures/openapi-webhooks, extracted from
+ * GitHub's published webhook payload schemas (sandbox/test/fixtures/openapi-webhooks, extracted from
  * @octokit/openapi-webhooks; see the README there), compiled once, for tests that check what the
  * sandbox sends.
  */
@@ -75,6 +75,6 @@ export function errorsOf(validate: ValidateFunction, payload: unknown): string[]
 export function webhookErrors(hook: { event: string; action: string | null; payload: unknown }): string[] {
   const name = schemaName(hook);
   const validate = validatorFor(name);
-  if (validate === undefined) return [`no schema for ${name} in test/fixtures/openapi-webhooks`];
+  if (validate === undefined) return [`no schema for ${name} in sandbox/test/fixtures/openapi-webhooks`];
   return errorsOf(validate, hook.payload);
 }

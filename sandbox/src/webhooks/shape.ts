@@ -2,7 +2,7 @@
  * Where GitHub's webhook payloads differ from its REST responses for the same objects. The sandbox
  * builds both from one serializer; `webhookShape` turns the REST shapes into the webhook ones just
  * before a delivery is queued (checked against GitHub's published webhook schemas in
- * test/sandbox/webhook-fidelity.test.ts).
+ * sandbox/test/webhook-fidelity.test.ts).
  */
 
 type Json = Record<string, unknown>;

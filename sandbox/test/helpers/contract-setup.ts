@@ -1,7 +1,7 @@
 /**
  * vitest setup file: after each test, every running test sandbox's contract violations (a request
  * GitHub has no operation for, an invalid body or query, a response or webhook GitHub's schema
- * refuses: src/sandbox/contract/) fail that test. A test that provokes one on purpose takes it with
+ * refuses: sandbox/src/contract/) fail that test. A test that provokes one on purpose takes it with
  * `t.takeViolations()` and asserts it.
  */
 import { afterEach } from "vitest";
