@@ -4,10 +4,15 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# The emulator (`pullgate demo`, `pullgate sandbox`) is the workspace package sandbox/: npm links it
+# into node_modules/@pullgate/sandbox, and the build compiles it to sandbox/dist before the app.
 COPY package.json package-lock.json ./
+COPY sandbox/package.json ./sandbox/
 # --ignore-scripts: the prepare script (tsc) needs the sources, which are copied next.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY sandbox/tsconfig.json sandbox/tsconfig.build.json ./sandbox/
+COPY sandbox/src ./sandbox/src
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
@@ -20,6 +25,8 @@ ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 LOG_FORMAT=json
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/sandbox/package.json ./sandbox/package.json
+COPY --from=build /app/sandbox/dist ./sandbox/dist
 COPY package.json app.yml ./
 COPY bin ./bin
 COPY policies ./policies

@@ -11,7 +11,8 @@ if (existsSync(compiled) && !process.env.PULLGATE_FROM_SOURCE) {
   entry = pathToFileURL(compiled).href;
 } else {
   const { register } = await import("tsx/esm/api");
-  register();
+  // The root tsconfig maps @pullgate/sandbox to its sources, so a checkout needs no build at all.
+  register({ tsconfig: `${root}tsconfig.json` });
   entry = pathToFileURL(`${root}src/cli/main.ts`).href;
 }
 const { main } = await import(entry);

@@ -15,7 +15,7 @@ import type { AppOptions } from "../app.js";
 import { CHECK_NAME } from "../github/check-run.js";
 import { decodeDecision, type Decision } from "../github/decision.js";
 import { generateRecordKey } from "../record/index.js";
-import { startSandbox, type Sandbox } from "../sandbox/index.js";
+import { startSandbox, type Sandbox } from "@pullgate/sandbox";
 import { startServer, type RunningServer, type ServerConfig } from "../server.js";
 import { isolatedGitEnv, runGit, type GitResult } from "./git.js";
 import { ALLOWED_SIGNERS_PATH, BASE_CODEOWNERS, ORG, REPO, basePolicy } from "./seed.js";
@@ -68,7 +68,7 @@ export interface WorldOptions {
   root: string;
   /** Run in this already started sandbox instead of starting one in `root/sandbox` (not closed by close()). */
   sandbox?: Sandbox;
-  /** The started sandbox's strict mode (default on: src/sandbox/README.md "Strict mode"). */
+  /** The started sandbox's strict mode (default on: sandbox/README.md "Strict mode"). */
   sandboxStrict?: boolean;
   /** `.github/pullgate.yml` seeded on main (default: basePolicy()). */
   policy?: string;

@@ -14,7 +14,7 @@ import {
   type ExistingIssue,
 } from "../../src/github/protection/alert-issue.js";
 import { auditRepository } from "../../src/github/protection/audit.js";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 import { auditOptions, ORG_POLICY, probotOctokit, writeFiles } from "./harness.js";
 
 const ORG = "acme";

@@ -3,7 +3,7 @@ import type { GitHub } from "../../src/github/octokit.js";
 import { DRIFT_LABEL, syncDriftIssue } from "../../src/github/protection/alert-issue.js";
 import { auditAndAlert } from "../../src/github/protection/audit-and-alert.js";
 import { auditRepository } from "../../src/github/protection/audit.js";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 import { auditOptions, fullClassicProtection, ORG_POLICY, probotOctokit, writeFiles } from "./harness.js";
 
 const ORG = "acme";

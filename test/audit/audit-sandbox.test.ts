@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/octokit.js";
 import { auditRepository } from "../../src/github/protection/audit.js";
 import { auditOrganization, type OrgAudit } from "../../src/github/protection/org-audit.js";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 import {
   auditOptions,
   fullClassicProtection,

@@ -7,7 +7,7 @@ import { ProbotOctokit } from "probot";
 import type { GitHub } from "../../src/github/octokit.js";
 import { loadEffectivePolicy } from "../../src/github/policy-source.js";
 import type { AuditOptions, LoadPolicy } from "../../src/github/protection/audit.js";
-import type { TestSandbox } from "../helpers/sandbox.js";
+import type { TestSandbox } from "@pullgate/sandbox";
 
 export const quietLog = {
   debug: () => undefined,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditOrganization } from "../../src/github/protection/org-audit.js";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 import {
   auditOptions,
   fullRules,

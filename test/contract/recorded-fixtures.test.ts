@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle, startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { settle, startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 
 const require = createRequire(import.meta.url);
 const FIXTURE_ORG = "octokit-fixture-org";
@@ -90,7 +90,7 @@ function kind(s: Shape): string {
  * - `missing`: fields GitHub sends and the sandbox leaves out: the repository settings shown to
  *   admins (`allow_auto_merge`, `delete_branch_on_merge`, `allow_update_branch`,
  *   `use_squash_pr_title_as_default`, `temp_clone_token`), issues' `timeline_url` and
- *   `performed_via_github_app`. Left to the sandbox's owner (src/sandbox/**), who makes the
+ *   `performed_via_github_app`. Left to the sandbox's owner (sandbox/**), who makes the
  *   responses strict against GitHub's schemas.
  * Branch protection `restrictions.teams` holds full team objects, as GitHub's current description
  * requires; the recording predates `notification_setting`, `type` and `organization_id` (`extra`).

@@ -5,7 +5,7 @@
  * scenarios that change people (team membership, permissions) restore them before they end.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settle } from "../helpers/sandbox.js";
+import { settle } from "@pullgate/sandbox";
 import { ORG, REPO, startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
 import { decisionOf, fixes, readable } from "../helpers/check-text.js";
 

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DRIFT_LABEL } from "../../src/github/protection/alert-issue.js";
-import { signWebhookBody, type Delivery } from "../../src/sandbox/index.js";
+import { signWebhookBody, type Delivery } from "@pullgate/sandbox";
 import { ORG, REPO, basePolicy, startAppHarness, type AppHarness } from "../helpers/app-harness.js";
 
 const audit = ["    protection:", "      mode: audit"].join("\n");

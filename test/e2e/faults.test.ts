@@ -5,7 +5,7 @@
  * match is refused before it can start any work.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { signWebhookBody } from "../../src/sandbox/index.js";
+import { signWebhookBody } from "@pullgate/sandbox";
 import { ORG, REPO, startAppHarness, type AppHarness } from "../helpers/app-harness.js";
 import { decisionOf, fixes, readable } from "../helpers/check-text.js";
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DRIFT_LABEL } from "../../src/github/protection/alert-issue.js";
 import { startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
-import { settle } from "../helpers/sandbox.js";
+import { settle } from "@pullgate/sandbox";
 
 const ORG = "beta";
 

@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintOf, readPublicKeys } from "../../src/record/index.js";
 import { ORG, REPO, startAppHarness, type AppHarness, type Person } from "../helpers/app-harness.js";
-import { settle } from "../helpers/sandbox.js";
+import { settle } from "@pullgate/sandbox";
 import { readable } from "../helpers/check-text.js";
-import { webhookErrors, webhookSchemas } from "../helpers/webhook-schemas.js";
+import { webhookErrors, webhookSchemas } from "@pullgate/sandbox";
 import {
   git,
   gnupgHome,

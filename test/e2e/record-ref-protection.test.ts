@@ -17,7 +17,7 @@ import {
   type AppHarness,
   type Person,
 } from "../helpers/app-harness.js";
-import { settle } from "../helpers/sandbox.js";
+import { settle } from "@pullgate/sandbox";
 import { git, mergePull, openApprovedPull, readRecords, recordHead } from "../helpers/records.js";
 
 const RULESET = "pullgate records (approved/*)";

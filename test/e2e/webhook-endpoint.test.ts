@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWebhookBody, type Delivery } from "../../src/sandbox/index.js";
+import { signWebhookBody, type Delivery } from "@pullgate/sandbox";
 import { WEBHOOK_BODY_LIMIT_BYTES } from "../../src/webhook/body-limit.js";
 import { ORG, REPO, startAppHarness, type AppHarness } from "../helpers/app-harness.js";
 import { chunksOf, rawRequest } from "../helpers/raw-http.js";

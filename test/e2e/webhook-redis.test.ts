@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWebhookBody, type Delivery } from "../../src/sandbox/index.js";
+import { signWebhookBody, type Delivery } from "@pullgate/sandbox";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { RedisLedgerStore } from "../../src/webhook/redis-ledger.js";
 import { startAppHarness, type AppHarness } from "../helpers/app-harness.js";

@@ -12,9 +12,9 @@ import {
   type WorldOptions,
 } from "../../src/demo/world.js";
 import { randomUUID } from "node:crypto";
-import { signWebhookBody } from "../../src/sandbox/index.js";
+import { signWebhookBody } from "@pullgate/sandbox";
 import type { RunningServer } from "../../src/server.js";
-import { startTestSandbox, type TestSandbox, type TestUser } from "./sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "@pullgate/sandbox";
 
 import { ORG, REPO } from "../../src/demo/seed.js";
 export { ORG, REPO, BASE_CODEOWNERS, basePolicy } from "../../src/demo/seed.js";

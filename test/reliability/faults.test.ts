@@ -8,7 +8,7 @@
  * - once the faults stop, re-running the checks (check_run rerequest) gives the right answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Fault } from "../../src/sandbox/instrumentation.js";
+import type { Fault } from "@pullgate/sandbox";
 import { startCluster, type Cluster } from "./support/cluster.js";
 import { checkRuns, latestCheck } from "./support/flow.js";
 

@@ -31,7 +31,7 @@ export const command: Command = {
     const webhook = values["app-webhook"];
     if (webhook !== undefined && !/^https?:\/\//.test(webhook))
       throw new UsageError("--app-webhook must be an http(s) URL");
-    const { startSandbox } = await import("../../sandbox/index.js");
+    const { startSandbox } = await import("@pullgate/sandbox");
     const sandbox = await startSandbox({
       dir,
       port,
