@@ -34,7 +34,7 @@ export interface ReconcileLoopOptions {
 export interface ReconcileLoop {
   /** One sweep now; null when another sweep (here or, with Redis, on another replica) holds the lease. */
   sweep(scope?: SweepScope): Promise<SweepReport | null>;
-  /** Whether GitHub answers the app (GET /app with its JWT), cached for a few seconds. */
+  /** Whether GitHub answers the app (GET /app with its JWT); an answer is cached for a few seconds. */
   githubReachable(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;
 }
@@ -127,7 +127,11 @@ export async function startReconcileLoop(options: ReconcileLoopOptions): Promise
             reason: `GitHub did not answer the app: ${error instanceof Error ? error.message : String(error)}`,
           }),
         );
+      // Only an answer is cached: while GitHub is away every probe asks again.
       reachable = { at: t, result };
+      void result.then((r) => {
+        if (!r.ok && reachable?.result === result) reachable = null;
+      });
       return result;
     },
     async close() {

@@ -65,6 +65,8 @@ export interface SweepReport {
   requests: number;
   installations: number;
   repositories: number;
+  /** The repositories this sweep covered (`owner/name`, lower case), in sweep order. */
+  swept: string[];
   governedBranches: number;
   /** Landings that got their record from this sweep. */
   published: { repository: string; environment: string; sequence: number; record: string; commit: string }[];
@@ -116,6 +118,7 @@ export class Reconciler {
       requests: 0,
       installations: 0,
       repositories: 0,
+      swept: [],
       governedBranches: 0,
       published: [],
       alerted: [],
@@ -171,7 +174,8 @@ export class Reconciler {
     const ordered = start <= 0 ? units : [...units.slice(start), ...units.slice(0, start)];
     let done = 0;
     for (const unit of ordered) {
-      if (counter.n >= deps.requestBudget) {
+      // At least one repository per sweep, so a budget below the fixed cost still makes progress.
+      if (done > 0 && counter.n >= deps.requestBudget) {
         report.complete = false;
         break;
       }
@@ -184,6 +188,7 @@ export class Reconciler {
         deps.log.warn({ err: error, repository: unit.key }, "reconcile: repository sweep failed");
       }
       report.repositories++;
+      report.swept.push(unit.key);
       done++;
       this.resumeAfter = unit.key;
     }
