@@ -13,7 +13,7 @@ import { classifyAccessEvent } from "./github/access-change.js";
 import { handleAccessChange } from "./github/access-events.js";
 import { handlePush, type RecordSigner } from "./github/records/publish.js";
 import type { RepoRef } from "./github/octokit.js";
-import { pullgateMetrics, type PullgateMetrics } from "./metrics.js";
+import { pullgateMetrics, recordsFrom, type PullgateMetrics } from "./metrics.js";
 
 export interface AppOptions {
   appId: number;
@@ -181,7 +181,7 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
           appLogin: async () => `${await appSlug()}[bot]`,
           signer: options.signer,
           log: context.log,
-          metrics: options.metrics,
+          metrics: recordsFrom(options.metrics, "push"),
           pullLookupRetryDelaysMs: options.pullLookupRetryDelaysMs,
           maxPublishAttempts: 5,
           now: options.now,

@@ -92,6 +92,22 @@ export function pullgateMetrics(metrics = new Metrics()) {
       "pullgate_webhook_ledger_errors_total",
       "Signed webhook deliveries not handled because the delivery ledger (Redis) could not answer (503).",
     ),
+    recordsBySource: metrics.counter(
+      "pullgate_records_by_source_total",
+      "Approved-revision records published, by what found the landing (push: its push event; sweep: the reconciler).",
+    ),
+    lastSweep: metrics.gauge(
+      "pullgate_reconcile_last_success_timestamp_seconds",
+      "Unix time of the last reconciliation sweep that completed without errors.",
+    ),
+    sweepRequests: metrics.gauge(
+      "pullgate_reconcile_sweep_requests",
+      "GitHub requests the last reconciliation sweep made.",
+    ),
+    redeliveries: metrics.counter(
+      "pullgate_webhook_redeliveries_requested_total",
+      "Webhook redeliveries the reconciler asked GitHub for (events whose every attempt failed).",
+    ),
     githubRequests: metrics.counter(
       "pullgate_github_requests_total",
       "GitHub API requests, by method and status class.",
@@ -100,3 +116,19 @@ export function pullgateMetrics(metrics = new Metrics()) {
 }
 
 export type PullgateMetrics = ReturnType<typeof pullgateMetrics>;
+
+/**
+ * The same metrics, with every record the publisher counts also counted under `source` (what
+ * found the landing: its push event or the reconciler), catch-up records included.
+ */
+export function recordsFrom(metrics: PullgateMetrics, source: "push" | "sweep"): PullgateMetrics {
+  return {
+    ...metrics,
+    records: {
+      inc: (labels = {}, delta = 1) => {
+        metrics.records.inc(labels, delta);
+        metrics.recordsBySource.inc({ source }, delta);
+      },
+    },
+  };
+}

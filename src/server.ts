@@ -9,6 +9,7 @@ import { createWebhookEndpoint } from "./webhook/endpoint.js";
 import { DeliveryLedger, MemoryLedgerStore, type LedgerStore } from "./webhook/delivery-ledger.js";
 import { connectRedisLedger } from "./webhook/redis-ledger.js";
 import { retryAfterSecondaryLimit } from "./github/octokit.js";
+import { startReconcileLoop, type ReconcileLoop } from "./github/reconcile/loop.js";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -45,6 +46,14 @@ export interface ServerConfig {
   /** How long a replica's claim on a delivery holds without renewal (default 60 s). */
   deliveryLeaseMs?: number;
   app?: Partial<AppOptions>;
+  /**
+   * Period of the reconciliation sweep in ms (docs/operations.md, "Outages and recovery"; `pullgate
+   * serve` sets PULLGATE_RECONCILE_INTERVAL, default 5 minutes; here the default is 0 = no timer,
+   * sweeps only when asked). The first timed sweep runs right after start.
+   */
+  reconcileIntervalMs?: number;
+  /** Requests one sweep may start new work within (default 2,000). */
+  reconcileBudget?: number;
 }
 
 /** Loads the record signer; the bot identity is what record commits name as author and committer. */
@@ -101,6 +110,8 @@ export interface RunningServer {
   probot: Probot;
   metrics: PullgateMetrics;
   signer: RecordSigner | null;
+  /** The reconciler: `sweep()` runs one now (sweeps never overlap; with Redis, across replicas). */
+  reconciler: ReconcileLoop;
   close(): Promise<void>;
 }
 
@@ -145,8 +156,30 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const webhooks = createWebhookEndpoint({ probot, path: WEBHOOK_PATH, ledger, metrics });
 
+  const reconciler = await startReconcileLoop({
+    probot,
+    appId: config.appId,
+    signer,
+    metrics,
+    evaluationTimeoutMs: config.app?.evaluationTimeoutMs ?? 60_000,
+    intervalMs: config.reconcileIntervalMs ?? 0,
+    requestBudget: config.reconcileBudget ?? 2_000,
+    ...(config.app?.appSlug ? { appSlug: config.app.appSlug } : {}),
+    ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    ...(config.app?.now ? { now: config.app.now } : {}),
+  });
+
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/readyz") {
+      // Ready only while GitHub answers the app (one cheap JWT request, cached a few seconds):
+      // a load balancer then stops sending webhooks that could only fail closed.
+      void reconciler.githubReachable().then((reachable) => {
+        res.writeHead(reachable.ok ? 200 : 503, { "content-type": "application/json" });
+        res.end(JSON.stringify(reachable));
+      });
+      return;
+    }
     if (req.method === "GET" && path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: true }));
@@ -180,6 +213,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", () => resolve());
     });
   } catch (error) {
+    await reconciler.close();
     await ledger.close();
     throw error;
   }
@@ -192,12 +226,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     probot,
     metrics,
     signer,
-    close: () =>
-      new Promise<void>((resolve) => {
+    reconciler,
+    close: async () => {
+      await reconciler.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => {
           void ledger.close().then(resolve, resolve);
         });
-      }),
+      });
+    },
   };
 }

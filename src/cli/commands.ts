@@ -22,6 +22,11 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Run the GitHub App (Probot server with /healthz and /metrics) from environment variables.",
     load: () => import("./commands/serve.js"),
   },
+  reconcile: {
+    summary:
+      "Run one reconciliation sweep: publish missing records, raise missed alerts, re-evaluate stale checks",
+    load: () => import("./commands/reconcile.js"),
+  },
   keygen: {
     summary: "Generate the app's record-signing OpenPGP key pair (private.asc, public.asc)",
     load: () => import("./commands/keygen.js"),

@@ -6,6 +6,7 @@ import { ok } from "../http/request.js";
 import { credentialFromHeader } from "../auth/tokens.js";
 import { registerAdminRoutes } from "./admin.js";
 import { registerAppRoutes } from "./app.js";
+import { registerHookDeliveryRoutes } from "./hook-deliveries.js";
 import { registerInstallationRoutes } from "./installations.js";
 import { registerOrgRoutes } from "./orgs.js";
 import { registerRepoRoutes } from "./repos.js";
@@ -61,6 +62,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   });
   registerAdminRoutes(router, core);
   registerAppRoutes(router, core);
+  registerHookDeliveryRoutes(router, core);
   registerInstallationRoutes(router, core);
   registerOrgRoutes(router, core);
   registerRepoRoutes(router, core);

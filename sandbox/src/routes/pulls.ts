@@ -279,6 +279,8 @@ export function registerPullRoutes(router: Router, core: SandboxCore): void {
     review.state = state;
     if (body !== "") review.body = body;
     review.submitted_at = core.now();
+    // GitHub moves a pull request's updated_at when a review is submitted.
+    issue.updated_at = review.submitted_at;
     const sender = core.user(review.user) ?? core.appBot();
     core.emit(
       "pull_request_review",

@@ -20,6 +20,15 @@ function readSecretFile(path: string, what: string): string {
   }
 }
 
+/** A duration like `300`, `300s`, `5m` or `1h` (plain numbers are seconds), in ms; 0 = off. */
+export function parseInterval(value: string, name: string): number {
+  const m = /^([0-9]{1,9})(ms|s|m|h)?$/.exec(value.trim());
+  if (!m || m[1] === undefined) throw new UsageError(`${name} ${value} is not a duration like 300s, 5m or 0`);
+  const unit = m[2] ?? "s";
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1_000 : unit === "m" ? 60_000 : 3_600_000;
+  return Number(m[1]) * factor;
+}
+
 export function serveConfigFromEnv(env: CliIo["env"]) {
   const appId = Number(env.APP_ID);
   if (!Number.isInteger(appId) || appId <= 0)
@@ -51,6 +60,9 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
     throw new UsageError(
       `PULLGATE_REPLAY_WINDOW_MS ${env.PULLGATE_REPLAY_WINDOW_MS} is not a positive number of milliseconds`,
     );
+  const reconcileIntervalMs = env.PULLGATE_RECONCILE_INTERVAL
+    ? parseInterval(env.PULLGATE_RECONCILE_INTERVAL, "PULLGATE_RECONCILE_INTERVAL")
+    : 5 * 60_000;
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`PORT ${env.PORT} is not a port number`);
@@ -67,13 +79,14 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
     logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     ...(replayWindowMs !== undefined ? { replayWindowMs } : {}),
+    reconcileIntervalMs,
   };
 }
 
 export const command: Command = {
   usage: "serve",
   summary:
-    "Run the GitHub App (APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, GHE_HOST, PORT, PULLGATE_SIGNING_KEY(_FILE), REDIS_URL); serves /healthz and /metrics",
+    "Run the GitHub App (APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, GHE_HOST, PORT, PULLGATE_SIGNING_KEY(_FILE), REDIS_URL, PULLGATE_RECONCILE_INTERVAL); serves /healthz, /readyz and /metrics",
   async run(argv, io) {
     parseCommandArgs(argv, {}, false);
     const config = serveConfigFromEnv(io.env);
@@ -91,6 +104,7 @@ export const command: Command = {
       ...(config.signingPassphrase ? { signingPassphrase: config.signingPassphrase } : {}),
       ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
       ...(config.replayWindowMs !== undefined ? { replayWindowMs: config.replayWindowMs } : {}),
+      reconcileIntervalMs: config.reconcileIntervalMs,
     });
     if (server.signer) {
       io.stderr(`pullgate: signing approved-revision records with key ${server.signer.fingerprint}`);
@@ -100,6 +114,11 @@ export const command: Command = {
       );
     }
     io.stderr(`pullgate: listening on ${server.url} (webhooks at ${server.webhookUrl})`);
+    io.stderr(
+      config.reconcileIntervalMs > 0
+        ? `pullgate: reconciling every ${config.reconcileIntervalMs / 1000}s (PULLGATE_RECONCILE_INTERVAL)`
+        : "pullgate: PULLGATE_RECONCILE_INTERVAL=0: no reconciliation sweeps (missed webhooks stay missed)",
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once("SIGINT", stop);

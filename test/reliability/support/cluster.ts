@@ -24,6 +24,8 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** Octokit's write throttle (shared through redis when redisUrl is set); default off. */
   throttleWrites?: boolean;
+  /** More server settings for every replica (e.g. the reconcile interval). */
+  server?: Partial<ServerConfig>;
 }
 
 /** A replica the relay can route to: in this process, or a child process that can be killed. */
@@ -76,6 +78,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     signingKey: world.recordPrivateKey,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     app: { pullLookupRetryDelaysMs: [50, 100, 200, 400], evaluationTimeoutMs: 20_000, ...options.app },
+    ...options.server,
   });
 
   const addReplica = async (): Promise<number> => {
