@@ -103,6 +103,13 @@ function tunedOctokit(
   }));
 }
 
+/** The reconcile sweep's lease in Redis, shared by every replica of one app (docs/operations.md). */
+export function connectReconcileLease(redisUrl: string, appId: number, probot: Probot): Promise<LedgerStore> {
+  return connectRedisLedger(redisUrl, `pullgate:reconcile:${appId}:`, (error) =>
+    probot.log.warn({ err: error }, "reconcile lease: redis connection error"),
+  );
+}
+
 export interface RunningServer {
   url: string;
   webhookUrl: string;
@@ -165,7 +172,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     intervalMs: config.reconcileIntervalMs ?? 0,
     requestBudget: config.reconcileBudget ?? 2_000,
     ...(config.app?.appSlug ? { appSlug: config.app.appSlug } : {}),
-    ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    ...(config.redisUrl ? { lease: await connectReconcileLease(config.redisUrl, config.appId, probot) } : {}),
     ...(config.app?.now ? { now: config.app.now } : {}),
   });
 

@@ -35,12 +35,13 @@ export const command: Command = {
       throw new UsageError(`--budget ${values.budget} is not a positive integer`);
     // A sweep receives no webhooks: the secret is not needed here.
     const config = serveConfigFromEnv({ WEBHOOK_SECRET: "not-used-by-reconcile", ...io.env });
-    const [{ Probot }, { loadSigner }, { startReconcileLoop }, { pullgateMetrics }] = await Promise.all([
-      import("probot"),
-      import("../../server.js"),
-      import("../../github/reconcile/loop.js"),
-      import("../../metrics.js"),
-    ]);
+    const [{ Probot }, { loadSigner, connectReconcileLease }, { startReconcileLoop }, { pullgateMetrics }] =
+      await Promise.all([
+        import("probot"),
+        import("../../server.js"),
+        import("../../github/reconcile/loop.js"),
+        import("../../metrics.js"),
+      ]);
     const probot = new Probot({
       appId: config.appId,
       privateKey: config.privateKey,
@@ -61,7 +62,9 @@ export const command: Command = {
       intervalMs: 0,
       requestBudget: budget,
       redeliver: repo === undefined && values.org === undefined,
-      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      ...(config.redisUrl
+        ? { lease: await connectReconcileLease(config.redisUrl, config.appId, probot) }
+        : {}),
     });
     try {
       const report = await loop.sweep({

@@ -9,8 +9,6 @@
 import { randomUUID } from "node:crypto";
 import type { Probot } from "probot";
 import type { PullgateMetrics } from "../../metrics.js";
-import { MemoryLedgerStore, type LedgerStore } from "../../webhook/delivery-ledger.js";
-import { connectRedisLedger } from "../../webhook/redis-ledger.js";
 import type { GitHub } from "../octokit.js";
 import type { RecordSigner } from "../records/publish.js";
 import { Reconciler, type SweepReport, type SweepScope } from "./sweep.js";
@@ -25,10 +23,42 @@ export interface ReconcileLoopOptions {
   intervalMs: number;
   requestBudget: number;
   appSlug?: string;
-  redisUrl?: string;
+  /**
+   * Where the sweep lease lives. The server passes the Redis store when REDIS_URL is set (shared by
+   * all replicas); without one, a lease in this process only keeps its own sweeps from overlapping.
+   */
+  lease?: LeaseStore;
   now?: () => Date;
   /** Ask GitHub to redeliver failed deliveries on each sweep (default true). */
   redeliver?: boolean;
+}
+
+/** The part of a claim store the lease needs (the webhook delivery ledger's stores fit it). */
+export interface LeaseStore {
+  tryClaim(id: string, token: string, leaseMs: number): Promise<"claimed" | "handled" | "in-flight">;
+  release(id: string, token: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A lease held in this process only. */
+export function memoryLease(now: () => number = Date.now): LeaseStore {
+  const held = new Map<string, { token: string; until: number }>();
+  return {
+    tryClaim(id, token, leaseMs) {
+      const current = held.get(id);
+      if (current && current.until > now()) return Promise.resolve("in-flight");
+      held.set(id, { token, until: now() + leaseMs });
+      return Promise.resolve("claimed");
+    },
+    release(id, token) {
+      if (held.get(id)?.token === token) held.delete(id);
+      return Promise.resolve();
+    },
+    close() {
+      held.clear();
+      return Promise.resolve();
+    },
+  };
 }
 
 export interface ReconcileLoop {
@@ -57,11 +87,7 @@ export async function startReconcileLoop(options: ReconcileLoopOptions): Promise
       });
     return slug;
   };
-  const lease: LedgerStore = options.redisUrl
-    ? await connectRedisLedger(options.redisUrl, `pullgate:reconcile:${options.appId}:`, (error) =>
-        probot.log.warn({ err: error }, "reconcile lease: redis connection error"),
-      )
-    : new MemoryLedgerStore();
+  const lease = options.lease ?? memoryLease();
   // A lease outlives the longest sweep we expect; it is released as soon as the sweep ends.
   const leaseMs = Math.max(options.intervalMs, 10 * 60_000);
   const reconciler = new Reconciler({
