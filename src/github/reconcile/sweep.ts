@@ -6,7 +6,9 @@
  * handler (the same publisher, compare-and-swap, oldest first: idempotent with the push handler,
  * which may be handling the same landing right now). It also re-evaluates open pull requests into
  * governed branches whose pullgate check is missing, stuck in progress past the evaluation
- * deadline, or older than the pull request's last change (a lost review event).
+ * deadline, or older than the pull request's last change (a lost review event). And it re-issues
+ * the current record of a branch found in sync once it is older than `records.refresh_interval`
+ * (refresh.ts).
  *
  * Cost is kept low by remembering what a sweep found in sync, by immutable SHAs only: a branch
  * whose tip and record ref both still point where they did is not read further, and a pull request
