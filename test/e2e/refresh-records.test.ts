@@ -119,6 +119,17 @@ async function sweepAt(rig: Rig, offsetMs: number): Promise<SweepReport> {
   return report;
 }
 
+/** The app's bypass alert issues (label pullgate-alert), by title. */
+async function alertIssues(rig: Rig): Promise<string[]> {
+  const { data } = await rig.h.people.olivia.octokit.request("GET /repos/{owner}/{repo}/issues", {
+    owner: ORG,
+    repo: REPO,
+    labels: "pullgate-alert",
+    state: "all",
+  });
+  return data.map((issue) => issue.title);
+}
+
 const refreshMetric = (rig: Rig) =>
   rig.metrics.registry.value("pullgate_records_by_source_total", { source: "refresh" });
 
@@ -167,6 +178,10 @@ describe("e2e: refresh records (default records.refresh_interval 24h)", () => {
     refresh2 = refresh?.record ?? "";
     expect(await recordHead(rig.h)).toBe(refresh2);
     expect(refreshMetric(rig)).toBe(1);
+
+    // The record ref's watch sees the app's own compare-and-swap: no bypass alert.
+    await rig.h.settle();
+    expect(await alertIssues(rig)).toEqual([]);
 
     // Right after, the refresh is fresh: no second one.
     expect((await sweepAt(rig, 25 * HOUR)).refreshed).toEqual([]);
@@ -239,6 +254,7 @@ describe("e2e: refresh records (default records.refresh_interval 24h)", () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     await rig.h.settle();
     expect(await recordHead(rig.h)).toBe(forged);
+    expect(await alertIssues(rig)).toHaveLength(1);
 
     // Record #3 is old enough by now: had the sweep trusted the head, it would have refreshed it.
     const report = await sweepAt(rig, 100 * HOUR);
