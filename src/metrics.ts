@@ -94,7 +94,11 @@ export function pullgateMetrics(metrics = new Metrics()) {
     ),
     recordsBySource: metrics.counter(
       "pullgate_records_by_source_total",
-      "Approved-revision records published, by what found the landing (push: its push event; sweep: the reconciler).",
+      "Approved-revision records published, by what found the landing (push: its push event; sweep: the reconciler) or refresh (the reconciler's periodic re-issue of the current record).",
+    ),
+    refreshesDropped: metrics.counter(
+      "pullgate_record_refreshes_dropped_total",
+      "Refresh records not published because the record ref moved after the sweep read it (a landing's record won), by environment.",
     ),
     lastSweep: metrics.gauge(
       "pullgate_reconcile_last_success_timestamp_seconds",
@@ -121,7 +125,7 @@ export type PullgateMetrics = ReturnType<typeof pullgateMetrics>;
  * The same metrics, with every record the publisher counts also counted under `source` (what
  * found the landing: its push event or the reconciler), catch-up records included.
  */
-export function recordsFrom(metrics: PullgateMetrics, source: "push" | "sweep"): PullgateMetrics {
+export function recordsFrom(metrics: PullgateMetrics, source: "push" | "sweep" | "refresh"): PullgateMetrics {
   return {
     ...metrics,
     records: {

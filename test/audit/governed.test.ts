@@ -47,7 +47,14 @@ function entry(branch: string, environment: string, mode: ProtectionMode = "audi
 }
 
 function policy(branches: BranchPolicy[]): Policy {
-  return { version: 1, admins: [], sensitivePaths: [], recordRefPrefix: "approved/", branches };
+  return {
+    version: 1,
+    admins: [],
+    sensitivePaths: [],
+    recordRefPrefix: "approved/",
+    recordRefreshIntervalMs: 0,
+    branches,
+  };
 }
 
 describe("governed branches", () => {

@@ -85,19 +85,28 @@ export interface AppHarnessOptions {
   retryBaseMs?: number;
   /** The deadline of one GitHub request in ms (default 30 s); fault tests shrink it. */
   requestTimeoutMs?: number;
+  /** The app's clock (default the real one); refresh tests move it forward. */
+  now?: () => Date;
 }
 
 export async function startAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {
   const t = await startTestSandbox();
   let world: World;
-  const { evaluationTimeoutMs, retryBaseMs, ...seed } = options;
+  const { evaluationTimeoutMs, retryBaseMs, now, ...seed } = options;
   try {
     world = await startWorld({
       root: t.root,
       sandbox: t.sandbox,
       ...seed,
       retryBaseMs: retryBaseMs ?? 20,
-      ...(evaluationTimeoutMs !== undefined ? { app: { evaluationTimeoutMs } } : {}),
+      ...(evaluationTimeoutMs !== undefined || now !== undefined
+        ? {
+            app: {
+              ...(evaluationTimeoutMs !== undefined ? { evaluationTimeoutMs } : {}),
+              ...(now !== undefined ? { now } : {}),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     await t.close();

@@ -63,7 +63,7 @@ export interface BranchDoc extends SettingsDoc {
 export interface PolicyDoc {
   version: 1;
   admins?: string[];
-  records?: { ref_prefix?: string };
+  records?: { ref_prefix?: string; refresh_interval?: string };
   sensitive_paths?: string[];
   defaults?: SettingsDoc;
   branches?: BranchDoc[];

@@ -13,3 +13,8 @@ export { canonicalJson, policyDigest } from "./digest.js";
 export { BUILTIN_SENSITIVE_PATHS } from "./sensitive.js";
 export { policySchema } from "./schema.js";
 export { effectivePolicy, type EffectivePolicyResult, type PolicySourceText } from "./effective.js";
+export {
+  DEFAULT_REFRESH_INTERVAL,
+  DEFAULT_REFRESH_INTERVAL_MS,
+  parseRefreshInterval,
+} from "./refresh-interval.js";

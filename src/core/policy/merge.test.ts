@@ -483,6 +483,23 @@ describe("mergePolicies: top-level settings", () => {
     ]);
   });
 
+  it("records.refresh_interval: a repository may shorten the org's, never lengthen it or turn it off", () => {
+    const errorsOf = (orgText: string, repoText: string) =>
+      merge(orgText, repoText).errors.map((e) => `${e.line}:${e.column}: ${e.message}`);
+    const at = (value: string) => `version: 1\nrecords: {refresh_interval: "${value}"}\n`;
+    expect(merge(org, at("6h")).policy?.recordRefreshIntervalMs).toBe(6 * 3_600_000);
+    expect(merge(org, "version: 1\n").policy?.recordRefreshIntervalMs).toBe(24 * 3_600_000);
+    expect(merge(at("12h"), "version: 1\n").policy?.recordRefreshIntervalMs).toBe(12 * 3_600_000);
+    expect(errorsOf(org, at("48h"))).toEqual([
+      "2:29: records.refresh_interval: `48h` is looser than the org's `24h` (built-in default); a repository may only shorten the refresh interval",
+    ]);
+    expect(errorsOf(at("12h"), at("0"))).toEqual([
+      `2:29: records.refresh_interval: \`0\` is looser than the org's \`12h\` (${ORG_FILE}:2:29); a repository may only shorten the refresh interval`,
+    ]);
+    // An org that turned refreshing off leaves the repository free to turn it on.
+    expect(merge(at("0"), at("48h")).policy?.recordRefreshIntervalMs).toBe(48 * 3_600_000);
+  });
+
   it("an empty repo file yields exactly the org policy", () => {
     const orgText =
       'version: 1\nadmins: ["@a"]\nbranches:\n  - branch: main\n    environment: prod\n    reviews: {required_approvals: 2}\n';

@@ -2,6 +2,7 @@ import { canonicalJson } from "./digest.js";
 import type { BranchDoc } from "./document.js";
 import { isGlob, matchesBranch } from "./glob.js";
 import { fileLayers, pathRulesOf, type ParsedPolicy } from "./parse.js";
+import { DEFAULT_REFRESH_INTERVAL, refreshLooserThan } from "./refresh-interval.js";
 import { sensitivePathsFor } from "./sensitive.js";
 import {
   normalizePrincipals,
@@ -301,6 +302,20 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
     );
   }
 
+  // Refresh interval: agents derive their --max-age from the org's; a repository may only shorten it
+  // (refresh more often), never lengthen it or turn refreshing off.
+  let recordRefreshIntervalMs = org.policy.recordRefreshIntervalMs;
+  if (repo.document.records?.refresh_interval !== undefined) {
+    if (refreshLooserThan(repo.policy.recordRefreshIntervalMs, org.policy.recordRefreshIntervalMs)) {
+      const orgAt = org.positions.valueAt("/records/refresh_interval");
+      repoError(
+        repo.positions.valueAt("/records/refresh_interval"),
+        `records.refresh_interval: \`${repo.document.records.refresh_interval}\` is looser than the org's \`${org.document.records?.refresh_interval ?? DEFAULT_REFRESH_INTERVAL}\` (${org.document.records?.refresh_interval === undefined ? "built-in default" : `${org.file}:${orgAt.line}:${orgAt.column}`}); a repository may only shorten the refresh interval`,
+      );
+    }
+    recordRefreshIntervalMs = repo.policy.recordRefreshIntervalMs;
+  }
+
   if (errors.length > 0) return { policy: null, errors: sortErrors(errors) };
 
   const extraSensitive = [...(org.document.sensitive_paths ?? []), ...(repo.document.sensitive_paths ?? [])];
@@ -317,6 +332,7 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
       ]),
     ],
     recordRefPrefix: org.policy.recordRefPrefix,
+    recordRefreshIntervalMs,
     branches,
   };
   return { policy, errors: [] };

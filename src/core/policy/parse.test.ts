@@ -32,6 +32,7 @@ describe("parsePolicy: strict defaults", () => {
       version: 1,
       admins: [],
       recordRefPrefix: "approved/",
+      recordRefreshIntervalMs: 24 * 3_600_000,
       sensitivePaths: [
         "/.github/CODEOWNERS",
         "/CODEOWNERS",
@@ -257,7 +258,22 @@ describe("parsePolicy: errors with line and column", () => {
       "version: 1\nrecords: {ref_prefix: refs/heads/x/}\n",
       '2:23: records.ref_prefix: must be a branch-name prefix such as "approved/" (without "refs/heads/"), got string "refs/heads/x/"',
     ],
-    ["version: 1\nrecords: {prefix: x}\n", "2:11: unknown key `prefix` in records; allowed: ref_prefix"],
+    [
+      "version: 1\nrecords: {refresh_interval: 1 day}\n",
+      '2:29: records.refresh_interval: must be "0" or a duration such as "24h" (a whole number and one of s, m, h, d), got string "1 day"',
+    ],
+    [
+      "version: 1\nrecords: {refresh_interval: 10m}\n",
+      "2:29: records.refresh_interval: `10m` must be at least 1h (or 0 to turn refreshing off)",
+    ],
+    [
+      "version: 1\nrecords: {refresh_interval: 400d}\n",
+      "2:29: records.refresh_interval: `400d` must be at most 365d",
+    ],
+    [
+      "version: 1\nrecords: {prefix: x}\n",
+      "2:11: unknown key `prefix` in records; allowed: ref_prefix, refresh_interval",
+    ],
     [
       'version: 1\nsensitive_paths: ["a b"]\n',
       '2:19: sensitive_paths[0]: must be a CODEOWNERS-style pattern without whitespace, got string "a b"',
@@ -429,5 +445,19 @@ describe("parsePolicy: errors with line and column", () => {
     expect(errorsOf("version: 1\nadmins: 2001-01-01\n")).toEqual([
       '2:9: admins: must be a list, got string "2001-01-01"',
     ]);
+  });
+});
+
+describe("records.refresh_interval", () => {
+  const interval = (text: string) => parsePolicy(text, "p.yml").policy?.recordRefreshIntervalMs;
+  it("defaults to 24h, reads durations, and 0 turns refreshing off", () => {
+    expect(interval("version: 1\n")).toBe(24 * 3_600_000);
+    expect(interval('version: 1\nrecords: {refresh_interval: "12h"}\n')).toBe(12 * 3_600_000);
+    expect(interval('version: 1\nrecords: {refresh_interval: "2d"}\n')).toBe(2 * 86_400_000);
+    expect(interval('version: 1\nrecords: {refresh_interval: "0"}\n')).toBe(0);
+  });
+  it("a YAML number is refused (the unit must be written)", () => {
+    expect(parsePolicy("version: 1\nrecords: {refresh_interval: 24}\n", "p.yml").policy).toBeNull();
+    expect(parsePolicy("version: 1\nrecords: {refresh_interval: 0}\n", "p.yml").policy).toBeNull();
   });
 });

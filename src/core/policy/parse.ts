@@ -1,5 +1,10 @@
 import type { BranchDoc, PathRuleDoc, PolicyDoc } from "./document.js";
 import { isGlob, matchesBranch } from "./glob.js";
+import {
+  DEFAULT_REFRESH_INTERVAL_MS,
+  parseRefreshInterval,
+  refreshIntervalProblem,
+} from "./refresh-interval.js";
 import { sensitivePathsFor } from "./sensitive.js";
 import { normalizePrincipals, resolveSettings, type Layer, type Origins } from "./settings.js";
 import type { BranchPolicy, PathRule, Policy, PolicyError } from "./types.js";
@@ -130,9 +135,17 @@ function buildPolicy(
       document.sensitive_paths ?? [],
     ),
     recordRefPrefix: document.records?.ref_prefix ?? DEFAULT_RECORD_REF_PREFIX,
+    recordRefreshIntervalMs: refreshIntervalOf(document),
     branches,
   };
   return { policy, origins };
+}
+
+/** The document's refresh interval in ms (checkDocument has refused anything unparsable). */
+export function refreshIntervalOf(document: PolicyDoc): number {
+  const text = document.records?.refresh_interval;
+  if (text === undefined) return DEFAULT_REFRESH_INTERVAL_MS;
+  return parseRefreshInterval(text) ?? DEFAULT_REFRESH_INTERVAL_MS;
 }
 
 /** Problems the schema cannot express: environments, shadowed entries, unsatisfiable rules. */
@@ -140,6 +153,13 @@ function checkDocument(document: PolicyDoc, file: string, positions: PositionMap
   const errors: PolicyError[] = [];
   const error = (pointer: string, message: string) =>
     errors.push({ file, ...positions.valueAt(pointer), message });
+  const refresh = document.records?.refresh_interval;
+  if (refresh !== undefined) {
+    const ms = parseRefreshInterval(refresh);
+    const problem = ms === null ? 'must be "0" or a duration such as "24h"' : refreshIntervalProblem(ms);
+    if (problem !== null)
+      error("/records/refresh_interval", `records.refresh_interval: \`${refresh}\` ${problem}`);
+  }
   const branches = document.branches ?? [];
   branches.forEach((entry, index) => {
     const pointer = joinPointer("", "branches", index);

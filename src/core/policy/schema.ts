@@ -8,6 +8,8 @@
  * and by our own error rendering.
  */
 
+import { REFRESH_INTERVAL_PATTERN } from "./refresh-interval.js";
+
 /** A URN, not a URL: the schema ships in the package (policies/), it is not served anywhere. */
 export const SCHEMA_ID = "urn:pullgate:policy-schema:1";
 
@@ -307,7 +309,7 @@ export const policySchema = {
     records: {
       type: "object",
       additionalProperties: false,
-      description: "Where approved-revision records are published.",
+      description: "Where approved-revision records are published, and how often they are re-issued.",
       properties: {
         ref_prefix: {
           type: "string",
@@ -317,6 +319,14 @@ export const policySchema = {
           patternErrorMessage: 'must be a branch-name prefix such as "approved/" (without "refs/heads/")',
           description:
             'Branch-name prefix of record refs: records go to refs/heads/<ref_prefix><environment>. Default: "approved/".',
+        },
+        refresh_interval: {
+          type: "string",
+          pattern: REFRESH_INTERVAL_PATTERN,
+          patternErrorMessage:
+            'must be "0" or a duration such as "24h" (a whole number and one of s, m, h, d)',
+          description:
+            'How often the app re-issues the current record of each environment (same tree, sequence + 1, new Issued-At), so agents can refuse a frozen mirror with --max-age: at least 1h, at most 365d; "0" turns it off. Default: "24h". A repository may only shorten the org\'s interval.',
         },
       },
     },

@@ -16,6 +16,11 @@ export interface Policy {
   sensitivePaths: string[];
   /** Ref prefix of approved-revision records; default "approved/". */
   recordRefPrefix: string;
+  /**
+   * How often the app re-issues the current record of each environment (`records.refresh_interval`,
+   * default 24h), in ms; 0: never (docs/policy.md, "Records").
+   */
+  recordRefreshIntervalMs: number;
   /** Governed branches, first match wins. */
   branches: BranchPolicy[];
 }

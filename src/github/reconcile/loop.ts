@@ -176,6 +176,8 @@ function summary(report: SweepReport): Record<string, unknown> {
     repositories: report.repositories,
     published: report.published.length,
     alerted: report.alerted.length,
+    refreshed: report.refreshed.length,
+    refreshesDropped: report.refreshesDropped.length,
     reevaluated: report.reevaluated.length,
     redeliveries: report.redeliveriesRequested,
     errors: report.errors.length,

@@ -6,7 +6,9 @@
  * handler (the same publisher, compare-and-swap, oldest first: idempotent with the push handler,
  * which may be handling the same landing right now). It also re-evaluates open pull requests into
  * governed branches whose pullgate check is missing, stuck in progress past the evaluation
- * deadline, or older than the pull request's last change (a lost review event).
+ * deadline, or older than the pull request's last change (a lost review event). And it re-issues
+ * the current record of a branch found in sync once it is older than `records.refresh_interval`
+ * (refresh.ts).
  *
  * Cost is kept low by remembering what a sweep found in sync, by immutable SHAs only: a branch
  * whose tip and record ref both still point where they did is not read further, and a pull request
@@ -18,6 +20,7 @@ import type { Logger } from "probot";
 import { branchPolicyFor } from "../../core/policy/match.js";
 import type { Policy } from "../../core/policy/types.js";
 import { recordsFrom, type PullgateMetrics } from "../../metrics.js";
+import type { RecordFields } from "../../record/format.js";
 import { CHECK_NAME } from "../check-run.js";
 import { gatePull } from "../gate.js";
 import { httpStatus, type GitHub, type RepoRef } from "../octokit.js";
@@ -26,6 +29,7 @@ import { refusedBefore } from "../records/alert.js";
 import { judgeSha } from "../records/chain-guard.js";
 import { handlePush, type PushOutcome, type RecordSigner } from "../records/publish.js";
 import { redeliverFailed } from "./redeliver.js";
+import { refreshRecord } from "./refresh.js";
 
 const ZERO = "0".repeat(40);
 
@@ -72,6 +76,20 @@ export interface SweepReport {
   published: { repository: string; environment: string; sequence: number; record: string; commit: string }[];
   /** Commits raised as bypasses by this sweep (an already open alert is not duplicated). */
   alerted: { repository: string; branch: string; commit: string; reason: string }[];
+  /**
+   * Refresh records this sweep published (records.refresh_interval): the current record of a quiet
+   * environment re-issued, with the GitHub requests each one cost.
+   */
+  refreshed: {
+    repository: string;
+    environment: string;
+    sequence: number;
+    record: string;
+    refreshes: string;
+    requests: number;
+  }[];
+  /** Refreshes dropped because the record ref moved after the sweep read it (a landing's record won). */
+  refreshesDropped: { repository: string; environment: string; why: string }[];
   /** Pull requests re-evaluated, with why. */
   reevaluated: { repository: string; number: number; why: string }[];
   redeliveriesRequested: number;
@@ -97,6 +115,11 @@ export class Reconciler {
   private readonly branchSync = new Map<string, { tip: string; record: string | null }>();
   /** Record SHA → its source commit (judged genuine once; a SHA names its content). */
   private readonly recordSource = new Map<string, string>();
+  /**
+   * `owner/repo:env@sha` → the judged fields of a record ref head (null: not the app's genuine
+   * record), for refreshes: the sweep judges each head once, a refresh reuses that judgement.
+   */
+  private readonly headFields = new Map<string, RecordFields | null>();
   /** `owner/repo@sha` → the effective policy there (immutable per SHA). */
   private readonly policies = new Map<string, Policy | null>();
   /** `owner/repo#n` → `head@updated_at` last found with a current check. */
@@ -122,6 +145,8 @@ export class Reconciler {
       governedBranches: 0,
       published: [],
       alerted: [],
+      refreshed: [],
+      refreshesDropped: [],
       reevaluated: [],
       redeliveriesRequested: 0,
       errors: [],
@@ -238,13 +263,9 @@ export class Reconciler {
       const recordRef = `${policy.recordRefPrefix}${bp.environment}`;
       const record = refs.get(recordRef) ?? null;
       try {
-        await this.reconcileBranch(
-          gh,
-          unit,
-          { branch, tip, environment: bp.environment, record, recordRef },
-          report,
-          counter,
-        );
+        const b = { branch, tip, environment: bp.environment, record, recordRef };
+        await this.reconcileBranch(gh, unit, b, report, counter);
+        await this.refreshBranch(gh, unit, b, policy.recordRefreshIntervalMs, report, counter);
       } catch (error) {
         report.errors.push({ where: `${unit.key}:${branch}`, message: messageOf(error) });
         this.deps.log.warn({ err: error, repository: unit.key, branch }, "reconcile: branch sweep failed");
@@ -278,6 +299,8 @@ export class Reconciler {
       },
       record,
     );
+    const fieldsKey = `${repo.owner}/${repo.repo}:${environment}@${record}`.toLowerCase();
+    this.rememberHead(fieldsKey, judged.genuine ? judged.fields : null);
     // A head that is not the app's own record proves nothing: the push handler judges (and
     // restores) the ref when it is handed the tip.
     if (!judged.genuine) return null;
@@ -362,6 +385,71 @@ export class Reconciler {
       );
     }
     this.branchSync.set(syncKey, { tip: b.tip, record: lastRecord });
+  }
+
+  private rememberHead(key: string, fields: RecordFields | null): void {
+    if (this.headFields.size > 10_000) this.headFields.clear();
+    this.headFields.set(key, fields);
+  }
+
+  /**
+   * Re-issues the branch's current record when it is older than the refresh interval
+   * (refresh.ts). Only a branch this sweep found in sync (its tip and record ref where the sweep
+   * read them, nothing published meanwhile), and only a head judged to be the app's genuine record:
+   * a forged or tampered head is left to the publisher, which restores it.
+   */
+  private async refreshBranch(
+    gh: GitHub,
+    unit: RepoUnit,
+    b: { branch: string; tip: string; environment: string; record: string | null; recordRef: string },
+    intervalMs: number,
+    report: SweepReport,
+    counter: { n: number },
+  ): Promise<void> {
+    const { deps } = this;
+    if (!deps.signer || intervalMs <= 0 || b.record === null) return;
+    const syncKey = `${unit.key}:${b.branch}`;
+    const sync = this.branchSync.get(syncKey);
+    if (!sync || sync.tip !== b.tip || sync.record !== b.record) return;
+    if (counter.n >= deps.requestBudget) return; // the next sweep refreshes it
+    const fieldsKey = `${unit.repo.owner}/${unit.repo.repo}:${b.environment}@${b.record}`.toLowerCase();
+    let fields = this.headFields.get(fieldsKey);
+    if (fields === undefined) {
+      // A record the sweep published itself (it knows its source, not its fields): judge it once.
+      this.recordSource.delete(b.record);
+      await this.sourceOf(gh, unit.repo, b.record, b.environment, `heads/${b.recordRef}`);
+      fields = this.headFields.get(fieldsKey) ?? null;
+    }
+    if (fields === null) return;
+    const outcome = await refreshRecord(
+      { signer: deps.signer, now: deps.now, log: deps.log, metrics: deps.metrics },
+      gh,
+      {
+        repo: unit.repo,
+        environment: b.environment,
+        refName: `heads/${b.recordRef}`,
+        head: { sha: b.record, fields },
+        intervalMs,
+      },
+    );
+    if (outcome.kind === "refreshed") {
+      report.refreshed.push({
+        repository: unit.key,
+        environment: b.environment,
+        sequence: outcome.sequence,
+        record: outcome.record,
+        refreshes: b.record,
+        requests: outcome.requests,
+      });
+      this.recordSource.set(outcome.record, fields.sourceCommit);
+      this.rememberHead(
+        `${unit.repo.owner}/${unit.repo.repo}:${b.environment}@${outcome.record}`.toLowerCase(),
+        outcome.fields,
+      );
+      this.branchSync.set(syncKey, { tip: b.tip, record: outcome.record });
+    } else if (outcome.kind === "dropped") {
+      report.refreshesDropped.push({ repository: unit.key, environment: b.environment, why: outcome.why });
+    }
   }
 
   /**
