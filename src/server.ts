@@ -103,16 +103,8 @@ function tunedOctokit(
   }));
 }
 
-/**
- * The reconcile sweep's lease (docs/operations.md): in Redis when `redisUrl` is set, shared by every
- * replica of one app; otherwise in this process only.
- */
-export async function reconcileLease(
-  redisUrl: string | undefined,
-  appId: number,
-  probot: Probot,
-): Promise<LedgerStore> {
-  if (!redisUrl) return new MemoryLedgerStore();
+/** The reconcile sweep's lease in Redis, shared by every replica of one app (docs/operations.md). */
+export function connectReconcileLease(redisUrl: string, appId: number, probot: Probot): Promise<LedgerStore> {
   return connectRedisLedger(redisUrl, `pullgate:reconcile:${appId}:`, (error) =>
     probot.log.warn({ err: error }, "reconcile lease: redis connection error"),
   );
@@ -180,7 +172,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     intervalMs: config.reconcileIntervalMs ?? 0,
     requestBudget: config.reconcileBudget ?? 2_000,
     ...(config.app?.appSlug ? { appSlug: config.app.appSlug } : {}),
-    lease: await reconcileLease(config.redisUrl, config.appId, probot),
+    ...(config.redisUrl ? { lease: await connectReconcileLease(config.redisUrl, config.appId, probot) } : {}),
     ...(config.app?.now ? { now: config.app.now } : {}),
   });
 

@@ -35,7 +35,7 @@ export const command: Command = {
       throw new UsageError(`--budget ${values.budget} is not a positive integer`);
     // A sweep receives no webhooks: the secret is not needed here.
     const config = serveConfigFromEnv({ WEBHOOK_SECRET: "not-used-by-reconcile", ...io.env });
-    const [{ Probot }, { loadSigner, reconcileLease }, { startReconcileLoop }, { pullgateMetrics }] =
+    const [{ Probot }, { loadSigner, connectReconcileLease }, { startReconcileLoop }, { pullgateMetrics }] =
       await Promise.all([
         import("probot"),
         import("../../server.js"),
@@ -62,7 +62,9 @@ export const command: Command = {
       intervalMs: 0,
       requestBudget: budget,
       redeliver: repo === undefined && values.org === undefined,
-      lease: await reconcileLease(config.redisUrl, config.appId, probot),
+      ...(config.redisUrl
+        ? { lease: await connectReconcileLease(config.redisUrl, config.appId, probot) }
+        : {}),
     });
     try {
       const report = await loop.sweep({

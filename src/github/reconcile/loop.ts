@@ -24,10 +24,10 @@ export interface ReconcileLoopOptions {
   requestBudget: number;
   appSlug?: string;
   /**
-   * Where the sweep lease lives (the server's `reconcileLease`): Redis when REDIS_URL is set, shared
-   * by all replicas; otherwise a store in this process that only keeps its own sweeps apart.
+   * Where the sweep lease lives. The server passes the Redis store when REDIS_URL is set (shared by
+   * all replicas); without one, a lease in this process only keeps its own sweeps from overlapping.
    */
-  lease: LeaseStore;
+  lease?: LeaseStore;
   now?: () => Date;
   /** Ask GitHub to redeliver failed deliveries on each sweep (default true). */
   redeliver?: boolean;
@@ -38,6 +38,27 @@ export interface LeaseStore {
   tryClaim(id: string, token: string, leaseMs: number): Promise<"claimed" | "handled" | "in-flight">;
   release(id: string, token: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A lease held in this process only. */
+export function memoryLease(now: () => number = Date.now): LeaseStore {
+  const held = new Map<string, { token: string; until: number }>();
+  return {
+    tryClaim(id, token, leaseMs) {
+      const current = held.get(id);
+      if (current && current.until > now()) return Promise.resolve("in-flight");
+      held.set(id, { token, until: now() + leaseMs });
+      return Promise.resolve("claimed");
+    },
+    release(id, token) {
+      if (held.get(id)?.token === token) held.delete(id);
+      return Promise.resolve();
+    },
+    close() {
+      held.clear();
+      return Promise.resolve();
+    },
+  };
 }
 
 export interface ReconcileLoop {
@@ -66,7 +87,7 @@ export async function startReconcileLoop(options: ReconcileLoopOptions): Promise
       });
     return slug;
   };
-  const { lease } = options;
+  const lease = options.lease ?? memoryLease();
   // A lease outlives the longest sweep we expect; it is released as soon as the sweep ends.
   const leaseMs = Math.max(options.intervalMs, 10 * 60_000);
   const reconciler = new Reconciler({
