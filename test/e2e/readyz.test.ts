@@ -32,7 +32,7 @@ describe("e2e: /readyz follows GitHub's reachability, /healthz does not", () => 
   });
 
   it("is not ready while GitHub refuses the app, says why, and is ready again once it answers", async () => {
-    h.t.sandbox.instrumentation.setFault(APP_ROUTE, { status: 401 });
+    h.t.sandbox.instrumentation.setFault(APP_ROUTE, { status: 404 });
     await new Promise((resolve) => setTimeout(resolve, PROBE_CACHE_MS + 200));
     const down = await probe(h, "/readyz");
     expect(down.status).toBe(503);

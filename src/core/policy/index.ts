@@ -9,6 +9,7 @@ export {
 } from "./parse.js";
 export { mergePolicies, type MergeResult } from "./merge.js";
 export { branchPolicyFor } from "./match.js";
+export { judgeEnvironmentBinding, type EnvironmentBinding } from "./binding.js";
 export { canonicalJson, policyDigest } from "./digest.js";
 export { BUILTIN_SENSITIVE_PATHS } from "./sensitive.js";
 export { policySchema } from "./schema.js";

@@ -14,6 +14,7 @@ import type { Decision } from "../decision.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import { loadEffectivePolicy } from "../policy-source.js";
 import { raiseAlert, raiseBypassAlert, refusedBefore } from "./alert.js";
+import { environmentBinding } from "./environment-binding.js";
 import { guardHead, readRefSha, type GenuineRecord, type GuardTarget } from "./chain-guard.js";
 import { findMergedPull, type MergedPull } from "./find-pull.js";
 import { recheckLanding } from "./recheck.js";
@@ -125,6 +126,15 @@ export async function handlePush(
     deps.log.warn({ commit, branch, reason }, "commit reached a governed branch without approval");
     return { kind: "alerted", environment, reason, issue };
   };
+
+  // Which environment a branch feeds is the default branch's to say, not the branch's own copy of
+  // the policy (docs/architecture.md, invariant 9).
+  const bound = await environmentBinding(gh, repo, {
+    branch,
+    environment,
+    defaultBranch: push.defaultBranch,
+  });
+  if (!bound.ok) return alert(bound.reason);
 
   const approval = await approvedLanding(deps, gh, repo, push.after, branch, environment);
   if (!approval.ok) return alert(approval.reason);
