@@ -24,13 +24,16 @@ const STAGING_CLAIMS_PRODUCTION = [
   ...WEAK_RULES,
   "",
 ].join("\n");
+/** Release branches feed `release` under the default rules (signed commits, a code owner's approval). */
+const RELEASE = ["  - branch: release/*", "    environment: release", ""].join("\n");
+const RELEASE_WEAK = ["  - branch: release/*", "    environment: release", ...WEAK_RULES, ""].join("\n");
 const HIJACK = ["  - branch: hijack", "    environment: production", ...WEAK_RULES, ""].join("\n");
 
 describe("e2e attacks: a branch's own policy cannot make it feed an environment", () => {
   let h: AppHarness;
 
   beforeAll(async () => {
-    h = await startAppHarness({ policy: basePolicy(STAGING) });
+    h = await startAppHarness({ policy: basePolicy(STAGING + RELEASE) });
     // olivia (platform admin) creates staging from main: the default branch's policy governs it.
     await h.openPull(h.people.olivia, "staging", { "clusters/staging/app.yaml": "replicas: 1\n" });
   });
@@ -92,6 +95,18 @@ describe("e2e attacks: a branch's own policy cannot make it feed an environment"
     const alerts = (await alertComments()).filter((b) => b.includes(merged));
     expect(alerts.join("\n")).toContain(
       "the policy on the default branch `main` does not govern `hijack`; a branch's own copy of the policy cannot make it feed `production`",
+    );
+  });
+
+  it("attack: a new release branch created with a weakened copy of the policy gets no release record, and an alert says why", async () => {
+    await h.openPull(h.people.mallory, "release/9", {
+      ".github/pullgate.yml": basePolicy(STAGING + RELEASE_WEAK),
+    });
+    const merged = await land("to-release", "release/9", { "clusters/prod/app.yaml": "replicas: 0\n" });
+    expect(await recordHead(h, "release")).toBeNull();
+    const alerts = (await alertComments()).filter((b) => b.includes(merged));
+    expect(alerts.join("\n")).toContain(
+      "`release/9`'s own copy of the policy is looser than the default branch `main`'s for it: signatures.required false against true (unsigned commits would pass)",
     );
   });
 

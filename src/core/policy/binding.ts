@@ -1,5 +1,7 @@
+import { canonicalJson } from "./digest.js";
 import { branchPolicyFor } from "./match.js";
-import type { Policy } from "./types.js";
+import { FIELD_RULES } from "./merge.js";
+import type { BranchPolicy, Policy } from "./types.js";
 
 export type EnvironmentBinding = { ok: true } | { ok: false; reason: string };
 
@@ -18,8 +20,10 @@ export function judgeEnvironmentBinding(input: {
   defaultBranch: string;
   /** The effective policy at the default branch's tip; null when it has none. */
   defaultPolicy: Policy | null;
+  /** The branch's entry in its own copy of the policy, which judged the landing. */
+  ownEntry: BranchPolicy;
 }): EnvironmentBinding {
-  const { branch, environment, defaultBranch, defaultPolicy } = input;
+  const { branch, environment, defaultBranch, defaultPolicy, ownEntry } = input;
   // The policy in force on the default branch is the one that decided this landing already.
   if (branch === defaultBranch) return { ok: true };
   if (defaultPolicy === null) {
@@ -41,5 +45,47 @@ export function judgeEnvironmentBinding(input: {
       reason: `the policy on the default branch \`${defaultBranch}\` makes \`${branch}\` feed \`${entry.environment}\`, not \`${environment}\` as the branch's own copy says`,
     };
   }
+  const looser = looserThan(ownEntry, entry);
+  if (looser.length > 0) {
+    return {
+      ok: false,
+      reason: `\`${branch}\`'s own copy of the policy is looser than the default branch \`${defaultBranch}\`'s for it: ${looser.join("; ")}. Bring \`${branch}\`'s copy up to \`${defaultBranch}\`'s`,
+    };
+  }
   return { ok: true };
+}
+
+function valueOf(entry: BranchPolicy, field: string): unknown {
+  const [section, key] = field.split(".") as ["signatures" | "reviews" | "protection", string];
+  const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return (entry[section] as unknown as Record<string, unknown>)[camel];
+}
+
+/**
+ * Where `own` is looser than `floor`, by the same field rules as the org -> repository merge
+ * (merge.ts), plus every path rule and key scope of the floor, which `own` must keep as written:
+ * a branch created with its creator's copy cannot weaken the rules the default branch sets for it.
+ */
+export function looserThan(own: BranchPolicy, floor: BranchPolicy): string[] {
+  const found: string[] = [];
+  for (const rule of FIELD_RULES) {
+    const mine = valueOf(own, rule.field);
+    const theirs = valueOf(floor, rule.field);
+    if (rule.looser(mine, theirs))
+      found.push(`${rule.field} ${show(mine)} against ${show(theirs)} (${rule.why})`);
+  }
+  const ownRules = new Set(own.pathRules.map((r) => canonicalJson(r)));
+  for (const r of floor.pathRules) {
+    if (!ownRules.has(canonicalJson(r))) found.push(`the path rule "${r.name}" is missing or changed`);
+  }
+  const ownScopes = new Set(own.signatures.scopes.map((s) => canonicalJson(s)));
+  for (const s of floor.signatures.scopes) {
+    if (!ownScopes.has(canonicalJson(s)))
+      found.push(`the key scope for ${s.signers.join(", ")} is missing or changed`);
+  }
+  return found;
+}
+
+function show(value: unknown): string {
+  return Array.isArray(value) ? `[${value.join(", ")}]` : JSON.stringify(value);
 }

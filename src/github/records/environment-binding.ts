@@ -4,6 +4,7 @@
  * default branch, and two or three reads (its ref, its policy file, the org's) for any other.
  */
 import { judgeEnvironmentBinding, type EnvironmentBinding } from "../../core/policy/index.js";
+import type { BranchPolicy } from "../../core/policy/types.js";
 import type { GitHub, RepoRef } from "../octokit.js";
 import { loadEffectivePolicy } from "../policy-source.js";
 import { readRefSha } from "./chain-guard.js";
@@ -11,9 +12,9 @@ import { readRefSha } from "./chain-guard.js";
 export async function environmentBinding(
   gh: GitHub,
   repo: RepoRef,
-  landing: { branch: string; environment: string; defaultBranch: string | undefined },
+  landing: { branch: string; environment: string; defaultBranch: string | undefined; ownEntry: BranchPolicy },
 ): Promise<EnvironmentBinding> {
-  const { branch, environment, defaultBranch } = landing;
+  const { branch, environment, defaultBranch, ownEntry } = landing;
   if (defaultBranch === undefined) {
     return {
       ok: false,
@@ -22,7 +23,7 @@ export async function environmentBinding(
     };
   }
   if (branch === defaultBranch)
-    return judgeEnvironmentBinding({ branch, environment, defaultBranch, defaultPolicy: null });
+    return judgeEnvironmentBinding({ branch, environment, defaultBranch, defaultPolicy: null, ownEntry });
   const tip = await readRefSha(gh, repo, `heads/${defaultBranch}`);
   const effective = tip === null ? null : await loadEffectivePolicy(gh, repo, tip);
   return judgeEnvironmentBinding({
@@ -30,5 +31,6 @@ export async function environmentBinding(
     environment,
     defaultBranch,
     defaultPolicy: effective?.policy ?? null,
+    ownEntry,
   });
 }

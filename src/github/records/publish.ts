@@ -133,6 +133,7 @@ export async function handlePush(
     branch,
     environment,
     defaultBranch: push.defaultBranch,
+    ownEntry: branchPolicy,
   });
   if (!bound.ok) return alert(bound.reason);
 
