@@ -36,7 +36,8 @@ export const commands: Record<string, CommandEntry> = {
     load: () => import("./commands/verify.js"),
   },
   history: {
-    summary: "List every record of approved/<ENV>, each verified as the agent verifies it; exit 1 if any fails",
+    summary:
+      "List every record of approved/<ENV>, each verified as the agent verifies it; exit 1 if any fails",
     load: () => import("./commands/history.js"),
   },
   attest: {
@@ -44,7 +45,8 @@ export const commands: Record<string, CommandEntry> = {
     load: () => import("./commands/attest.js"),
   },
   "verify-attestation": {
-    summary: "Verify a `pullgate attest` envelope against pinned keys; exit 1 unless it verifies and says PASSED",
+    summary:
+      "Verify a `pullgate attest` envelope against pinned keys; exit 1 unless it verifies and says PASSED",
     load: () => import("./commands/verify-attestation.js"),
   },
   agent: {

@@ -38,7 +38,8 @@ function validator() {
   return (value: unknown): string[] => {
     const errors: string[] = [];
     for (const validate of [statement, vsa]) {
-      if (!validate(value)) errors.push(...(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+      if (!validate(value))
+        errors.push(...(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
     }
     return errors;
   };
@@ -99,7 +100,8 @@ describe("the verification summary statement", () => {
     const tracks = levels.flatMap((l) => /^SLSA_([A-Z]+)_LEVEL_/.exec(l)?.[1] ?? []);
     expect(new Set(tracks).size).toBe(tracks.length);
     // Custom properties must not pose as SLSA's own values.
-    for (const level of levels) expect(level.startsWith("SLSA_") ? /^SLSA_SOURCE_LEVEL_\d$/.test(level) : true).toBe(true);
+    for (const level of levels)
+      expect(level.startsWith("SLSA_") ? /^SLSA_SOURCE_LEVEL_\d$/.test(level) : true).toBe(true);
   });
 
   it("the schemas are not vacuous: they reject a wrong _type, a missing result, a bad digest, a custom SLSA_ level", () => {
@@ -118,12 +120,12 @@ describe("the verification summary statement", () => {
 
   it("refuses input that would make a malformed statement", () => {
     expect(() => buildSummaryStatement(input({ recordCommit: "abc" }))).toThrow(/recordCommit/);
-    expect(() => buildSummaryStatement(input({ fields: { ...input().fields, policyDigest: "md5:00" } }))).toThrow(
-      /policyDigest/,
-    );
-    expect(() => buildSummaryStatement(input({ repositoryUrl: "https://token@github.com/acme/deploy" }))).toThrow(
-      /credentials/,
-    );
+    expect(() =>
+      buildSummaryStatement(input({ fields: { ...input().fields, policyDigest: "md5:00" } })),
+    ).toThrow(/policyDigest/);
+    expect(() =>
+      buildSummaryStatement(input({ repositoryUrl: "https://token@github.com/acme/deploy" })),
+    ).toThrow(/credentials/);
   });
 });
 
@@ -136,7 +138,9 @@ describe("DSSE with the record's OpenPGP key", () => {
   });
 
   it("PAE is the DSSE v1 pre-authentication encoding, lengths in bytes", () => {
-    const text = new TextDecoder().decode(pae("application/vnd.in-toto+json", new TextEncoder().encode("héllo")));
+    const text = new TextDecoder().decode(
+      pae("application/vnd.in-toto+json", new TextEncoder().encode("héllo")),
+    );
     expect(text).toBe("DSSEv1 28 application/vnd.in-toto+json 6 héllo");
     expect(new TextDecoder().decode(pae("", new Uint8Array()))).toBe("DSSEv1 0  0 ");
   });

@@ -23,10 +23,12 @@ describe("recordKind", () => {
 
   it("the break-glass and promotion markers, once records carry them, win over landing", () => {
     expect(recordKind({ ...fields, breakGlass: true }, { refresh: false })).toBe("break-glass");
-    expect(recordKind({ ...fields, breakGlass: { approvedBy: ["a", "b"] } }, { refresh: false })).toBe("break-glass");
-    expect(recordKind({ ...fields, promotedFrom: { environment: "staging", sequence: 4 } }, { refresh: false })).toBe(
-      "promotion",
+    expect(recordKind({ ...fields, breakGlass: { approvedBy: ["a", "b"] } }, { refresh: false })).toBe(
+      "break-glass",
     );
+    expect(
+      recordKind({ ...fields, promotedFrom: { environment: "staging", sequence: 4 } }, { refresh: false }),
+    ).toBe("promotion");
     // An emergency landing must never be shown as a plain promotion.
     expect(recordKind({ ...fields, breakGlass: true, promotedFrom: "staging#4" }, { refresh: false })).toBe(
       "break-glass",
@@ -35,7 +37,9 @@ describe("recordKind", () => {
 
   it("a marker set to off is no marker; a refresh copies its previous record's markers and stays a refresh", () => {
     for (const off of [false, null, undefined, ""]) {
-      expect(recordKind({ ...fields, breakGlass: off, promotedFrom: off }, { refresh: false })).toBe("landing");
+      expect(recordKind({ ...fields, breakGlass: off, promotedFrom: off }, { refresh: false })).toBe(
+        "landing",
+      );
     }
     expect(recordKind({ ...fields, breakGlass: true }, { refresh: true })).toBe("refresh");
   });

@@ -32,8 +32,7 @@ export const command: Command = {
     "attest --repo URL|DIR --environment ENV --key SIGNING_KEY [--passphrase-file FILE] [--keys PATH] " +
     "[--sequence N | --commit SHA] [--out FILE] [--max-age DUR|none] [--repository OWNER/NAME] " +
     "[--server-url URL] [--json]",
-  summary:
-    "Verify a record and emit a DSSE-signed in-toto SLSA verification summary for its source commit",
+  summary: "Verify a record and emit a DSSE-signed in-toto SLSA verification summary for its source commit",
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, OPTIONS, false);
     const path = (p: string) => (isAbsolute(p) ? p : resolve(io.cwd, p));
@@ -41,7 +40,10 @@ export const command: Command = {
       throw new UsageError("give --sequence or --commit, not both");
     }
     const sequence = values.sequence === undefined ? null : Number(values.sequence);
-    if (sequence !== null && !(Number.isSafeInteger(sequence) && sequence > 0 && /^\d+$/.test(values.sequence ?? ""))) {
+    if (
+      sequence !== null &&
+      !(Number.isSafeInteger(sequence) && sequence > 0 && /^\d+$/.test(values.sequence ?? ""))
+    ) {
       throw new UsageError("--sequence must be a positive integer");
     }
     const commit = values.commit ?? null;
@@ -158,7 +160,11 @@ export const command: Command = {
 };
 
 /** The record to attest: by sequence, by source commit (the newest record naming it), or the head. */
-function pick(entries: HistoryEntry[], sequence: number | null, commit: string | null): HistoryEntry | undefined {
+function pick(
+  entries: HistoryEntry[],
+  sequence: number | null,
+  commit: string | null,
+): HistoryEntry | undefined {
   const seqOf = (e: HistoryEntry) => e.sequence ?? e.claimed?.sequence ?? null;
   const sourceOf = (e: HistoryEntry) => e.sourceCommit ?? e.claimed?.sourceCommit ?? null;
   if (sequence !== null) return entries.find((e) => seqOf(e) === sequence);
@@ -169,7 +175,13 @@ function pick(entries: HistoryEntry[], sequence: number | null, commit: string |
 /** A verified entry's fields; it verified for the target's repository and environment. */
 function verifiedFields(entry: HistoryEntry, target: { repository: string; environment: string }) {
   const { sequence, sourceCommit, sourceTree, branch, policyDigest } = entry;
-  if (sequence === null || sourceCommit === null || sourceTree === null || branch === null || policyDigest === null) {
+  if (
+    sequence === null ||
+    sourceCommit === null ||
+    sourceTree === null ||
+    branch === null ||
+    policyDigest === null
+  ) {
     return null;
   }
   return {
@@ -188,7 +200,8 @@ async function readSigningKey(file: string, passphraseFile: string | undefined):
   let passphrase: string | undefined;
   try {
     armored = await readFile(file, "utf8");
-    if (passphraseFile !== undefined) passphrase = (await readFile(passphraseFile, "utf8")).replace(/\r?\n$/, "");
+    if (passphraseFile !== undefined)
+      passphrase = (await readFile(passphraseFile, "utf8")).replace(/\r?\n$/, "");
   } catch (error) {
     throw new IoError(`cannot read the signing key: ${(error as Error).message}`);
   }

@@ -239,7 +239,9 @@ export const command: Command = {
       );
     }
     if (!history.complete) {
-      io.stderr("pullgate history: the chain could not be followed to record #1; older records are not shown");
+      io.stderr(
+        "pullgate history: the chain could not be followed to record #1; older records are not shown",
+      );
     }
     return history.verified ? EXIT_OK : EXIT_FAILURE;
   },
@@ -249,7 +251,18 @@ const short = (sha: string | null): string => (sha === null ? "-" : sha.slice(0,
 
 /** The terminal table: one row per record, aligned columns, short SHAs. */
 export function formatHistoryTable(history: History): string {
-  const header = ["SEQ", "STATUS", "KIND", "ISSUED", "SOURCE", "PR", "AUTHOR", "APPROVED BY", "POLICY", "RECORD"];
+  const header = [
+    "SEQ",
+    "STATUS",
+    "KIND",
+    "ISSUED",
+    "SOURCE",
+    "PR",
+    "AUTHOR",
+    "APPROVED BY",
+    "POLICY",
+    "RECORD",
+  ];
   const rows = history.records.map((r) => {
     const claimed = r.claimed;
     return [
@@ -277,9 +290,8 @@ export function formatHistoryTable(history: History): string {
       ? "all verified"
       : `${history.records.filter((r) => !r.verified).length} FAILED` +
         (history.complete ? "" : ", chain incomplete"));
-  const notes =
-    history.records.some((r) => !r.verified) ?
-      ["", "(#n) in parentheses: the sequence a failing record claims (unauthenticated)."]
+  const notes = history.records.some((r) => !r.verified)
+    ? ["", "(#n) in parentheses: the sequence a failing record claims (unauthenticated)."]
     : [];
   return [title, "", line(header), ...rows.map(line), ...notes].join("\n");
 }

@@ -142,7 +142,9 @@ function readEnvelope(envelope: unknown): {
     throw new DsseError("payload is not standard base64");
   }
   if (!Array.isArray(signatures) || signatures.length !== 1) {
-    throw new DsseError(`expected exactly one signature, found ${Array.isArray(signatures) ? signatures.length : 0}`);
+    throw new DsseError(
+      `expected exactly one signature, found ${Array.isArray(signatures) ? signatures.length : 0}`,
+    );
   }
   const [only] = signatures as unknown[];
   if (typeof only !== "object" || only === null) throw new DsseError("the signature is not an object");

@@ -1,5 +1,12 @@
 /** Attestations about records: DSSE envelopes and SLSA verification summaries (docs/attestations.md). */
-export { DsseError, pae, signEnvelope, verifyEnvelope, type DsseEnvelope, type DsseSignature } from "./dsse.js";
+export {
+  DsseError,
+  pae,
+  signEnvelope,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type DsseSignature,
+} from "./dsse.js";
 export {
   APPROVED_PROPERTY,
   IN_TOTO_PAYLOAD_TYPE,

@@ -171,11 +171,14 @@ export async function verifyAttestation(
   } catch (error) {
     throw new DsseError(`the payload is not UTF-8 JSON: ${(error as Error).message}`);
   }
-  if (typeof statement !== "object" || statement === null) throw new DsseError("the payload is not an object");
+  if (typeof statement !== "object" || statement === null)
+    throw new DsseError("the payload is not an object");
   const s = statement as Record<string, unknown>;
   if (s._type !== IN_TOTO_STATEMENT_V1) throw new DsseError(`_type is not ${IN_TOTO_STATEMENT_V1}`);
   if (s.predicateType !== VSA_PREDICATE_V1) throw new DsseError(`predicateType is not ${VSA_PREDICATE_V1}`);
-  if (!Array.isArray(s.subject) || s.subject.length === 0) throw new DsseError("the statement has no subject");
-  if (typeof s.predicate !== "object" || s.predicate === null) throw new DsseError("the statement has no predicate");
+  if (!Array.isArray(s.subject) || s.subject.length === 0)
+    throw new DsseError("the statement has no subject");
+  if (typeof s.predicate !== "object" || s.predicate === null)
+    throw new DsseError("the statement has no predicate");
   return { statement: statement as Statement, signer: verified.signer };
 }
