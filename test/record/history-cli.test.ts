@@ -396,6 +396,23 @@ describe("pullgate history / attest / verify-attestation", () => {
       }
     });
 
+    it("--commit and --sequence prefer the verified record over a forged one claiming the same", async () => {
+      const fake = await publishRecord(bare, mallory, s2, 3, r2);
+      try {
+        const byCommit = await run(
+          attestArgs("--commit", s2.commit, "--json", "--out", join(root, "pref.json")),
+          root,
+        );
+        expect(byCommit.code).toBe(0);
+        expect(byCommit.json).toMatchObject({ verificationResult: "PASSED", sequence: 2, recordCommit: r2 });
+        const head = await run(attestArgs("--json", "--out", join(root, "pref-head.json")), root);
+        expect(head.code).toBe(1);
+        expect(head.json).toMatchObject({ verificationResult: "FAILED", recordCommit: fake });
+      } finally {
+        git(["update-ref", "refs/heads/approved/production", r2], { cwd: bare });
+      }
+    });
+
     it("verify-attestation refuses an edited attestation file and the wrong key", async () => {
       const out = join(root, "edit.json");
       expect((await run(attestArgs("--out", out), root)).code).toBe(0);

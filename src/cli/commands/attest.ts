@@ -159,17 +159,23 @@ export const command: Command = {
   },
 };
 
-/** The record to attest: by sequence, by source commit (the newest record naming it), or the head. */
+/**
+ * The record to attest: by sequence, by source commit (the newest record naming it), or the head.
+ * A verified record wins over a failing one that claims the same sequence or commit: a forged
+ * record pushed on top must not turn the genuine record's attestation into a FAILED one.
+ */
 function pick(
   entries: HistoryEntry[],
   sequence: number | null,
   commit: string | null,
 ): HistoryEntry | undefined {
-  const seqOf = (e: HistoryEntry) => e.sequence ?? e.claimed?.sequence ?? null;
-  const sourceOf = (e: HistoryEntry) => e.sourceCommit ?? e.claimed?.sourceCommit ?? null;
-  if (sequence !== null) return entries.find((e) => seqOf(e) === sequence);
-  if (commit !== null) return entries.find((e) => sourceOf(e) === commit);
-  return entries[0];
+  if (sequence === null && commit === null) return entries[0];
+  const matches = (e: HistoryEntry): boolean => {
+    const fields = e.verified ? e : e.claimed;
+    if (fields === null) return false;
+    return sequence !== null ? fields.sequence === sequence : fields.sourceCommit === commit;
+  };
+  return entries.find((e) => e.verified && matches(e)) ?? entries.find(matches);
 }
 
 /** A verified entry's fields; it verified for the target's repository and environment. */
