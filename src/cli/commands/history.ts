@@ -74,9 +74,19 @@ export async function readHistory(target: RecordTarget, io: CliIo, now: Date): P
         `approved/${target.environment} from ${target.url}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    // Each record is read three times in a walk (as the previous record of the newer one, as a
+    // record, as the parent of the older one): remember objects, git is a process per read.
+    const commits = new Map<string, Promise<string | null>>();
+    const trees = new Map<string, Promise<string | null>>();
+    const remember = <T>(map: Map<string, Promise<T>>, sha: string, read: () => Promise<T>): Promise<T> => {
+      let found = map.get(sha);
+      if (found === undefined) map.set(sha, (found = read()));
+      return found;
+    };
     const objects: RecordObjects = {
-      commit: async (sha) => ((await cache.hasCommit(sha)) ? cache.catCommit(sha) : null),
-      treeOf: (sha) => cache.treeOf(sha),
+      commit: (sha) =>
+        remember(commits, sha, async () => ((await cache.hasCommit(sha)) ? cache.catCommit(sha) : null)),
+      treeOf: (sha) => remember(trees, sha, () => cache.treeOf(sha)),
     };
     const records = await walkRecords(objects, head, target, now);
     const complete = records.complete;
