@@ -191,6 +191,17 @@ describe("DSSE with the record's OpenPGP key", () => {
     await expect(verifyAttestation(lying, [key.publicKey])).rejects.toThrow(/not made by/);
   });
 
+  it("tolerates the record clock skew for a signer whose clock is ahead, and no more", async () => {
+    const now = new Date("2026-12-01T10:00:00Z");
+    const statement = buildSummaryStatement(input());
+    const ahead = await signStatement(statement, key.signingKey, new Date(now.getTime() + 2 * 60_000));
+    await expect(verifyAttestation(ahead, [key.publicKey], now)).resolves.toMatchObject({
+      signer: key.fingerprint,
+    });
+    const future = await signStatement(statement, key.signingKey, new Date(now.getTime() + 10 * 60_000));
+    await expect(verifyAttestation(future, [key.publicKey], now)).rejects.toThrow(/does not verify/);
+  });
+
   it("refuses malformed envelopes: no signature, two signatures, bad base64, not an object", async () => {
     const envelope = await signStatement(buildSummaryStatement(input()), key.signingKey);
     const sig = envelope.signatures[0];

@@ -9,6 +9,7 @@
 
 import * as openpgp from "openpgp";
 import { fingerprintOf, readPublicKeys } from "../keys.js";
+import { CLOCK_SKEW_MS } from "../time.js";
 
 export interface DsseSignature {
   /** Base64 of the binary OpenPGP signature packet. */
@@ -113,7 +114,9 @@ export async function verifyEnvelope(
       signature: parsed,
       verificationKeys: [key],
       format: "binary",
-      date: now,
+      // Judged at now + the tolerated skew, as records are: an attesting machine whose clock is a
+      // little ahead must not make its signature "from the future" here.
+      date: new Date(now.getTime() + CLOCK_SKEW_MS),
       expectSigned: true,
     });
     const [first] = result.signatures;
