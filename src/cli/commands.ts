@@ -35,6 +35,20 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Fetch and verify the newest approved-revision record of an environment",
     load: () => import("./commands/verify.js"),
   },
+  history: {
+    summary:
+      "List every record of approved/<ENV>, each verified as the agent verifies it; exit 1 if any fails",
+    load: () => import("./commands/history.js"),
+  },
+  attest: {
+    summary: "Emit a DSSE-signed in-toto SLSA verification summary (VSA) for a record's source commit",
+    load: () => import("./commands/attest.js"),
+  },
+  "verify-attestation": {
+    summary:
+      "Verify a `pullgate attest` envelope against pinned keys; exit 1 unless it verifies and says PASSED",
+    load: () => import("./commands/verify-attestation.js"),
+  },
   agent: {
     summary: "Pull-based deploy loop: verify each new record, check its tree out, run a command",
     load: () => import("./commands/agent.js"),
