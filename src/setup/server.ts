@@ -40,6 +40,12 @@ export interface SetupOptions {
   appYml?: Record<string, unknown>;
   /** Default one hour, GitHub's lifetime of a manifest code. */
   stateTtlMs?: number;
+  /**
+   * Host names the page answers to (the browser's `Host`), besides the loopback names. Any other
+   * is refused: a DNS-rebinding page (a foreign name resolving to 127.0.0.1) could otherwise read
+   * a state and its cookie and deliver an attacker's own app code to the callback.
+   */
+  allowedHosts?: string[];
 }
 
 export interface SetupResult {
@@ -170,10 +176,18 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
     );
   };
 
+  const allowedHosts = new Set(
+    ["127.0.0.1", "localhost", "[::1]", ...(options.allowedHosts ?? [])].map((h) => h.toLowerCase()),
+  );
+  /** The browser's host name when it is one the page answers to; undefined otherwise. */
+  const hostOf = (req: IncomingMessage): string | undefined => {
+    const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/.exec(String(req.headers.host ?? ""));
+    return m?.[1] !== undefined && allowedHosts.has(m[1].toLowerCase()) ? m[0] : undefined;
+  };
   /** The origin the operator's browser uses (cookies and the redirect must come back to it). */
   const originOf = (req: IncomingMessage): string => {
-    const host = String(req.headers.host ?? "");
-    return /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/.test(host) ? `http://${host}` : boundUrl;
+    const host = hostOf(req);
+    return host === undefined ? boundUrl : `http://${host}`;
   };
 
   function startPage(res: ServerResponse): void {
@@ -343,6 +357,8 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
     const url = new URL(req.url ?? "/", "http://setup.invalid");
     const route = `${req.method ?? "GET"} ${url.pathname}`;
     const handle = async () => {
+      if (hostOf(req) === undefined)
+        throw new PageError(421, "Open the setup page as 127.0.0.1 or localhost (or a name in HOST).");
       if (route === "GET /") return startPage(res);
       if (route === "POST /setup/manifest") return manifestPage(req, res);
       if (route === "GET /setup/callback") return callback(req, res, url);

@@ -8,6 +8,7 @@
  * their attack.
  */
 import { createHmac } from "node:crypto";
+import { request } from "node:http";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +129,26 @@ describe("setup: registering the GitHub App from app.yml", () => {
     expect(res.status).toBe(502);
     expect(await res.text()).toContain("GitHub refused the code (HTTP 404)");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("answers only to loopback host names (a DNS-rebinding page cannot read a state)", async () => {
+    const server = await setupServer(tempDir());
+    const { port } = new URL(server.url);
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolvePromise, reject) => {
+        const req = request({ host: "127.0.0.1", port, path: "/", headers: { host } }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString("utf8")));
+          res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const rebound = await get(`attacker.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain("<form");
+    expect((await get(`localhost:${port}`)).status).toBe(200);
+    expect((await get(`127.0.0.1:${port}`)).status).toBe(200);
   });
 
   it("refuses a manifest page that would send GitHub a bad webhook URL", async () => {

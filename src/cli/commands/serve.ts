@@ -128,6 +128,8 @@ async function runSetup(io: CliIo, env: CliIo["env"]): Promise<number> {
     dir: io.cwd,
     carryEnv,
     hasSigningKey: Boolean(env.PULLGATE_SIGNING_KEY || env.PULLGATE_SIGNING_KEY_FILE),
+    // A specific HOST is a name the page may be reached by; a wildcard is not one.
+    ...(["0.0.0.0", "::"].includes(host) ? {} : { allowedHosts: [host.includes(":") ? `[${host}]` : host] }),
     ...(env.PULLGATE_WEBHOOK_URL ? { webhookUrl: env.PULLGATE_WEBHOOK_URL } : {}),
   });
   if (!["127.0.0.1", "::1", "localhost"].includes(host))
