@@ -17,6 +17,7 @@ const LAYERS = [
   { name: "webhook", rank: 3, path: "^src/webhook/" },
   { name: "github", rank: 3, path: "^src/github/" },
   { name: "agent", rank: 3, path: "^src/agent/" },
+  { name: "setup", rank: 3, path: "^src/setup/" },
   { name: "sandbox", rank: 3, path: "^src/sandbox/", isolated: true, usedBy: ["demo", "cli"] },
   // The emulator as its own package (issue 16): the same rule, wherever it lives.
   { name: "sandbox-package", rank: 3, path: "^sandbox/", isolated: true, usedBy: ["demo", "cli"] },

@@ -95,7 +95,8 @@ export class SandboxCore {
   readonly store: StateStore;
   readonly origin: string;
   readonly apiUrl: string;
-  readonly appPublicKey: KeyObject;
+  /** Replaced when an app is registered from a manifest (routes/app-manifests.ts). */
+  appPublicKey: KeyObject;
   readonly webflow: WebFlowKey;
   readonly webhooks: WebhookQueue;
   readonly instrumentation: Instrumentation;

@@ -19,6 +19,7 @@ import { wakeQueue } from "./queue/engine.js";
 import { GitSmartHttp } from "./git/smarthttp.js";
 import { createUser } from "./routes/admin.js";
 import { Contract } from "./contract/contract.js";
+import { AppManifests, MAX_MANIFEST_FORM, manifestPagePath } from "./routes/app-manifests.js";
 
 export interface SandboxOptions {
   /** Where state.json, the app key and the bare repositories live (created if missing). */
@@ -182,7 +183,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const rateLimiter = new RateLimiter(options.rateLimit ?? 15_000);
   const sockets = new Set<Socket>();
   // Assigned once the port is known (URLs depend on it); requests cannot arrive before.
-  const ready: { core?: SandboxCore; git?: GitSmartHttp } = {};
+  const ready: { core?: SandboxCore; git?: GitSmartHttp; manifests?: AppManifests } = {};
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -216,12 +217,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const git = new GitSmartHttp(core, { hookSecret, hookUrl: `${origin}/api/v3/sandbox/hooks/pre-receive` });
   ready.core = core;
   ready.git = git;
+  // What `sandbox.app` reports; a manifest registration (routes/app-manifests.ts) replaces it.
+  const appInfo: Sandbox["app"] = {
+    id: state.app.id,
+    slug: state.app.slug,
+    privateKeyPath: appKey.path,
+    privateKeyPem: appKey.pem,
+    webhookSecret: state.app.webhookSecret,
+  };
+  const manifests = new AppManifests(core, {
+    setWebhookUrl: (url) => (webhookUrl = url),
+    onRegistered: (app) => Object.assign(appInfo, app),
+  });
   registerRoutes(router, core, {
     setWebhookUrl: (url) => (webhookUrl = url),
     webhookUrl: () => webhookUrl,
     git,
     rateLimiter,
+    manifests,
   });
+  ready.manifests = manifests;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", origin);
@@ -233,6 +248,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return sendJson(res, 200, await git.preReceive(body), {});
     }
     if (url.pathname === "/api/v3" || url.pathname.startsWith("/api/v3/")) return handleApi(req, res, url);
+    // The web UI's one page the sandbox has: registering an app from a manifest.
+    const manifestOrg = manifestPagePath(url.pathname);
+    const manifests = ready.manifests;
+    if (manifestOrg !== undefined && manifests !== undefined) {
+      const raw = await readBody(req);
+      if (raw.length > MAX_MANIFEST_FORM)
+        return sendJson(res, 413, { message: "Request body too large" }, {});
+      const type = String(req.headers["content-type"] ?? "");
+      const form = new URLSearchParams(
+        type.startsWith("application/x-www-form-urlencoded") ? raw.toString("utf8") : "",
+      );
+      const page = manifests.handle((req.method ?? "GET").toUpperCase(), url, form, manifestOrg);
+      if (req.method !== "GET") store.changed();
+      res.writeHead(page.status, page.headers);
+      res.end(page.body);
+      return;
+    }
     const gitMatch = /^\/([^/]+)\/([^/]+?)\.git(\/.*)?$/.exec(url.pathname);
     if (gitMatch !== null && git !== undefined) {
       return git.handle(
@@ -415,13 +447,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     port,
     dir,
     adminToken,
-    app: {
-      id: state.app.id,
-      slug: state.app.slug,
-      privateKeyPath: appKey.path,
-      privateKeyPem: appKey.pem,
-      webhookSecret: state.app.webhookSecret,
-    },
+    app: appInfo,
     webFlowPublicKey: webflow.publicArmored,
     webFlowPublicKeyPath: webflow.publicKeyPath,
     state,

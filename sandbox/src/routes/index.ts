@@ -6,6 +6,7 @@ import { ok } from "../http/request.js";
 import { credentialFromHeader } from "../auth/tokens.js";
 import { registerAdminRoutes } from "./admin.js";
 import { registerAppRoutes } from "./app.js";
+import { registerAppManifestRoutes, type AppManifests } from "./app-manifests.js";
 import { registerHookDeliveryRoutes } from "./hook-deliveries.js";
 import { registerInstallationRoutes } from "./installations.js";
 import { registerOrgRoutes } from "./orgs.js";
@@ -28,6 +29,8 @@ export interface RouteControl {
   webhookUrl(): string | undefined;
   git: GitSmartHttp;
   rateLimiter: RateLimiter;
+  /** The app-manifest flow's pending codes (its web page is served by server.ts). */
+  manifests: AppManifests;
 }
 
 /** Every endpoint the sandbox serves. Order matters only where templates overlap (first match wins). */
@@ -62,6 +65,7 @@ export function registerRoutes(router: Router, core: SandboxCore, control: Route
   });
   registerAdminRoutes(router, core);
   registerAppRoutes(router, core);
+  registerAppManifestRoutes(router, control.manifests);
   registerHookDeliveryRoutes(router, core);
   registerInstallationRoutes(router, core);
   registerOrgRoutes(router, core);

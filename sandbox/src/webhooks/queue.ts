@@ -51,6 +51,12 @@ export class WebhookQueue {
     },
   ) {}
 
+  /** Signs and labels later deliveries as another app's (one registered from a manifest). */
+  setApp(appId: number, secret: string): void {
+    this.options.appId = appId;
+    this.options.secret = secret;
+  }
+
   enqueue(event: string, payload: Record<string, unknown>): Delivery {
     this.options.inspect?.(event, payload);
     const installation = payload.installation as { id?: number } | undefined;

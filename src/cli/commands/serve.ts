@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "../command.js";
 import { parseCommandArgs } from "../args.js";
 import { IoError, UsageError } from "../errors.js";
@@ -83,13 +84,97 @@ export function serveConfigFromEnv(env: CliIo["env"]) {
   };
 }
 
+/** No App credential at all: `serve` offers the setup (docs/setup.md) instead of failing. */
+export function needsSetup(env: CliIo["env"]): boolean {
+  return !env.APP_ID && !env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH && !env.WEBHOOK_SECRET;
+}
+
+/**
+ * The environment `serve` runs with: the process's, over `.env` in the working directory when
+ * there is one (where the setup stores the app's credentials; the process's variables win).
+ */
+export async function serveEnv(io: CliIo): Promise<CliIo["env"]> {
+  const { readEnvFile } = await import("../../setup/env-file.js");
+  let file: Record<string, string> | undefined;
+  try {
+    file = await readEnvFile(join(io.cwd, ".env"));
+  } catch (error) {
+    throw new IoError(`cannot use .env: ${(error as Error).message}`);
+  }
+  if (file === undefined) return io.env;
+  const merged: Record<string, string | undefined> = { ...file };
+  for (const [key, value] of Object.entries(io.env)) if (value !== undefined) merged[key] = value;
+  return merged;
+}
+
+/** Registers the app from app.yml through GitHub's app-manifest flow, then asks for a restart. */
+async function runSetup(io: CliIo, env: CliIo["env"]): Promise<number> {
+  const { startSetupServer } = await import("../../setup/server.js");
+  const port = env.PORT ? Number(env.PORT) : 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`PORT ${env.PORT} is not a port number`);
+  const protocol = env.GHE_PROTOCOL || "https";
+  const webUrl = env.GHE_HOST ? `${protocol}://${env.GHE_HOST}` : "https://github.com";
+  const carryEnv: Record<string, string> = {};
+  if (env.GHE_HOST) carryEnv.GHE_HOST = env.GHE_HOST;
+  if (env.GHE_PROTOCOL) carryEnv.GHE_PROTOCOL = env.GHE_PROTOCOL;
+  // Loopback unless told otherwise: the page hands out a GitHub App's credentials.
+  const host = env.HOST || "127.0.0.1";
+  const setup = await startSetupServer({
+    webUrl,
+    apiUrl: env.GHE_HOST ? `${webUrl}/api/v3` : "https://api.github.com",
+    host,
+    port,
+    dir: io.cwd,
+    carryEnv,
+    hasSigningKey: Boolean(env.PULLGATE_SIGNING_KEY || env.PULLGATE_SIGNING_KEY_FILE),
+    // A specific HOST is a name the page may be reached by; a wildcard is not one.
+    ...(["0.0.0.0", "::"].includes(host) ? {} : { allowedHosts: [host.includes(":") ? `[${host}]` : host] }),
+    ...(env.PULLGATE_WEBHOOK_URL ? { webhookUrl: env.PULLGATE_WEBHOOK_URL } : {}),
+  });
+  if (!["127.0.0.1", "::1", "localhost"].includes(host))
+    io.stderr(
+      `pullgate: warning: the setup page listens on ${host}, not loopback: anyone who reaches it can register the app`,
+    );
+  io.stderr(`pullgate: no GitHub App credentials (APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET)`);
+  io.stderr(`pullgate: open ${setup.url}/ to register the app from app.yml on ${webUrl}`);
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<undefined>((resolve) => {
+    stop = () => resolve(undefined);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  const result = await Promise.race([setup.done, stopped]);
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  await setup.close();
+  if (result === undefined) {
+    io.stderr("pullgate: setup stopped; nothing was registered by this run");
+    return 1;
+  }
+  io.stderr(
+    `pullgate: registered GitHub App ${result.slug} (id ${result.appId}); credentials in ${result.envPath} (mode 0600)`,
+  );
+  if (result.envExisted)
+    io.stderr(`pullgate: .env already existed and was not changed: merge ${result.envPath} into it`);
+  if (result.signingKey)
+    io.stderr(
+      `pullgate: generated record-signing key ${result.signingKey.fingerprint} (private ${result.signingKey.privateKeyPath}, public ${result.signingKey.publicKeyPath} for agents)`,
+    );
+  io.stderr(`pullgate: install the app: ${result.installUrl}`);
+  io.stderr("pullgate: then restart `pullgate serve`: it reads .env and starts gating");
+  return 0;
+}
+
 export const command: Command = {
   usage: "serve",
   summary:
-    "Run the GitHub App (APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, GHE_HOST, PORT, PULLGATE_SIGNING_KEY(_FILE), REDIS_URL, PULLGATE_RECONCILE_INTERVAL); serves /healthz, /readyz and /metrics",
+    "Run the GitHub App (APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, GHE_HOST, PORT, PULLGATE_SIGNING_KEY(_FILE), REDIS_URL, PULLGATE_RECONCILE_INTERVAL; also read from ./.env); serves /healthz, /readyz and /metrics; without any credential, serves the setup page that registers the app (docs/setup.md)",
   async run(argv, io) {
     parseCommandArgs(argv, {}, false);
-    const config = serveConfigFromEnv(io.env);
+    const env = await serveEnv(io);
+    if (needsSetup(env)) return runSetup(io, env);
+    const config = serveConfigFromEnv(env);
     const { startServer } = await import("../../server.js");
     const server = await startServer({
       appId: config.appId,
