@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Verdict } from "../core/verdict/types.js";
+import type { Verdict } from "../verdict/types.js";
 import { decodeDecision, encodeDecision, type Decision } from "./decision.js";
 import {
   CHECK_OUTPUT_LIMIT,
@@ -10,7 +10,7 @@ import {
   renderCheck,
   truncateBytes,
   utf8Prefix,
-} from "./render-check.js";
+} from "./render.js";
 
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
