@@ -172,3 +172,40 @@ export function renderCheck(verdict: Verdict, decision: Decision, notes: string[
     text,
   });
 }
+
+/** A check that requires nothing: the base is not governed (neutral, so GitHub does not block on it). */
+export interface NeutralOutput {
+  conclusion: "neutral";
+  title: string;
+  summary: string;
+}
+
+/**
+ * The check of a PR whose base no pullgate policy names, with the notes about other PRs of the
+ * same head. The text of every check comes from here, never built by hand in an adapter.
+ */
+export function renderUngoverned(baseRef: string, notes: readonly string[] = []): NeutralOutput {
+  return fitOutput({
+    conclusion: "neutral",
+    title: `No pullgate policy governs ${baseRef}`,
+    summary: [
+      `The base branch ${code(baseRef)} is not named in the pullgate policy read from its own head, so nothing is required here.`,
+      ...notes.map((n) => `\n> ${escapeMarkdown(n)}`),
+    ].join("\n"),
+  });
+}
+
+/**
+ * The check of a PR into a record ref (docs/protection.md, "Pull requests into record refs"): the
+ * verdict's one failing rule, titled with what to do.
+ */
+export function renderRecordRefRefusal(
+  verdict: Verdict,
+  decision: Decision,
+  notes: string[] = [],
+): CheckOutput {
+  return fitOutput({
+    ...renderCheck(verdict, decision, notes),
+    title: `${decision.baseRef} is a record ref written only by pullgate: close this pull request`,
+  });
+}
