@@ -1,13 +1,10 @@
 import { CODEOWNERS_LOCATIONS } from "../core/codeowners/locate.js";
+import type { KeyringTexts, SourceText } from "../core/gate/facts.js";
 import type { FileSource } from "./file-source.js";
 import { FactsError } from "./octokit.js";
 
-export interface SourceFile {
-  /** "owner/repo@sha:path", for error messages. */
-  file: string;
-  path: string;
-  text: string;
-}
+/** A file read at the base SHA ("owner/repo@sha:path" for messages): the facts port's type. */
+export type SourceFile = SourceText;
 
 /** Reads the first CODEOWNERS GitHub would use (its lookup order); all three are asked at once to save round trips. */
 export async function readCodeowners(source: FileSource): Promise<SourceFile | null> {
@@ -19,18 +16,14 @@ export async function readCodeowners(source: FileSource): Promise<SourceFile | n
   return null;
 }
 
+/** The keyring files the policy names, read at the base SHA: the facts port's type. */
+export type KeyringFiles = KeyringTexts;
+
 /**
  * Reads the keyring the policy names: each OpenPGP entry is a `.asc` file or a folder of them; the
  * SSH entry is an allowed_signers file. A named keyring that does not exist is an error with that
  * reason, rather than an empty keyring whose failures would send authors looking in the wrong place.
  */
-export interface KeyringFiles {
-  openpgp: SourceFile[];
-  ssh: SourceFile | null;
-  /** The signer-logins file (keys -> GitHub logins, docs/policy.md "Who signed"), when the policy names one. */
-  signerLogins: SourceFile | null;
-}
-
 export async function readKeyring(
   source: FileSource,
   openpgpPaths: string[],

@@ -1,11 +1,2 @@
-import { combineVerdict, factsError } from "../core/verdict/combine.js";
-import type { Verdict } from "../core/verdict/types.js";
-
-/**
- * The fail-closed verdict: the facts could not be gathered, so nothing passes. `fix` replaces the
- * generic "re-run" advice when re-running cannot help (a PR too large for GitHub to list).
- */
-export function errorVerdict(headSha: string, reason: string, fix?: string): Verdict {
-  const rule = factsError(reason);
-  return combineVerdict(headSha, "unknown", [fix === undefined ? rule : { ...rule, fix: [fix] }]);
-}
+/** The fail-closed verdict is pure and lives in the core gate (src/core/gate/error-verdict.ts). */
+export { errorVerdict } from "../core/gate/error-verdict.js";

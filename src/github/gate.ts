@@ -2,7 +2,7 @@ import type { Logger } from "probot";
 import type { Verdict } from "../core/verdict/types.js";
 import type { PullgateMetrics } from "../metrics.js";
 import { completeCheck, pastRuns, startCheck, type PastRuns } from "./check-run.js";
-import type { Decision } from "./decision.js";
+import { emptyDecision as buildEmptyDecision, type Decision } from "../core/gate/decision.js";
 import { evaluateHead, type HeadEvaluation } from "./evaluate-head.js";
 import type { Evaluation } from "./evaluate-pull.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "./octokit.js";
@@ -150,21 +150,13 @@ async function closeSupersededRuns(
 }
 
 function emptyDecision(target: GateTarget, verdict: Verdict): Decision {
-  return {
-    version: 1,
-    repository: `${target.repo.owner}/${target.repo.repo}`,
-    pullRequest: target.number,
-    headSha: target.headSha,
-    headTree: null,
-    baseRef: "",
-    baseSha: "",
-    environment: null,
-    policyDigest: verdict.policyDigest,
-    approvedBy: [],
-    reviews: [],
-    signatures: [],
-    lastPusher: target.lastPusher ?? null,
-    status: verdict.status,
-    rules: verdict.rules.map((r) => ({ id: r.id, status: r.status })),
-  };
+  return buildEmptyDecision(
+    {
+      repository: `${target.repo.owner}/${target.repo.repo}`,
+      pullRequest: target.number,
+      headSha: target.headSha,
+      lastPusher: target.lastPusher ?? null,
+    },
+    verdict,
+  );
 }

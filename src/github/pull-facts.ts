@@ -1,44 +1,10 @@
-import type { Review, ReviewState } from "../core/reviews/types.js";
+import type { ListingCounts, PullCommit, PullSnapshot } from "../core/gate/facts.js";
+import { listingProblem } from "../core/gate/plan.js";
+import type { ReviewState } from "../core/reviews/types.js";
 import { ImmutableCache } from "./immutable-cache.js";
 import { FactsError, type GitHub, type RepoRef } from "./octokit.js";
 
-/** GitHub stops listing a PR's files at 3,000 and its commits at 250 (docs/github-api.md, "Limits"). */
-export const MAX_PR_FILES = 3_000;
-export const MAX_PR_COMMITS = 250;
-
-export interface PullCommit {
-  sha: string;
-  tree: string;
-  parents: string[];
-  authorEmail: string;
-  authorLogin: string | null;
-  committerEmail: string;
-  committerLogin: string | null;
-  /** GitHub's verification payload (the signed commit text) and signature, when signed. */
-  payload: string | null;
-  signature: string | null;
-  /** GitHub's own badge: used only to recognise web-flow merges, never to trust a signature. */
-  githubVerified: boolean;
-}
-
-/** What one PR looks like at one head SHA, gathered from the API. */
-export interface PullSnapshot {
-  repo: RepoRef;
-  number: number;
-  author: string;
-  headSha: string;
-  headRef: string;
-  headRepoFullName: string | null;
-  baseRef: string;
-  baseSha: string;
-  /** The repository's default branch (the PR's base repository), null when GitHub did not say. */
-  defaultBranch: string | null;
-  state: string;
-  draft: boolean;
-  changedFiles: string[];
-  commits: PullCommit[];
-  reviews: Review[];
-}
+export { MAX_PR_COMMITS, MAX_PR_FILES, type PullCommit, type PullSnapshot } from "../core/gate/facts.js";
 
 /** Complete PR listings by (repo, number, base SHA, head SHA), kept in their compact form. */
 const fileCache = new ImmutableCache<string, string[]>(200);
@@ -120,6 +86,16 @@ export async function fetchPullSnapshot(
   number: number,
   headSha: string,
 ): Promise<PullSnapshot> {
+  return (await fetchPullListing(gh, repo, number, headSha)).snapshot;
+}
+
+/** `fetchPullSnapshot` with the counts the PR reports, for the gate's own check of the caps. */
+export async function fetchPullListing(
+  gh: GitHub,
+  repo: RepoRef,
+  number: number,
+  headSha: string,
+): Promise<{ snapshot: PullSnapshot; counts: ListingCounts }> {
   const { data: pr } = await gh.rest.pulls.get({ ...repo, pull_number: number });
   if (pr.head.sha !== headSha) {
     throw new FactsError(
@@ -127,18 +103,10 @@ export async function fetchPullSnapshot(
     );
   }
   // The PR object counts files and commits: check the caps before paging through anything.
-  if (pr.changed_files > MAX_PR_FILES) {
-    throw new FactsError(
-      `the pull request changes ${pr.changed_files} files; GitHub lists at most ${MAX_PR_FILES}, so pullgate cannot see the whole change`,
-      { fix: `Split it into pull requests of at most ${MAX_PR_FILES} files each.` },
-    );
-  }
-  if (pr.commits > MAX_PR_COMMITS) {
-    throw new FactsError(
-      `the pull request has ${pr.commits} commits; GitHub lists at most ${MAX_PR_COMMITS}, so pullgate cannot verify every signature`,
-      { fix: `Squash or split the branch so each pull request has at most ${MAX_PR_COMMITS} commits.` },
-    );
-  }
+  const counts: ListingCounts = { files: pr.changed_files, commits: pr.commits };
+  const truncated = listingProblem(counts);
+  if (truncated)
+    throw new FactsError(truncated.reason, truncated.fix !== undefined ? { fix: truncated.fix } : {});
   // Files and commits of a PR are a function of its base and head commits: a review event for the
   // same pair re-uses them. Reviews change without a push, so they are always listed afresh.
   const pair = `${repo.owner}/${repo.repo}#${number}@${pr.base.sha}..${headSha}`;
@@ -160,7 +128,7 @@ export async function fetchPullSnapshot(
   }
   fileCache.set(pair, changedFiles);
   commitCache.set(pair, commits);
-  return {
+  const snapshot: PullSnapshot = {
     repo,
     number,
     author: pr.user?.login ?? "",
@@ -184,4 +152,5 @@ export async function fetchPullSnapshot(
         submittedAt: r.submitted_at ?? "",
       })),
   };
+  return { snapshot, counts };
 }

@@ -53,7 +53,14 @@ export function effectiveApprovers(
   return { approverSet: outcome.approvers, lastPush: outcome.result };
 }
 
-export function evaluateReviews(input: EvaluateReviewsInput): RuleResult[] {
+/**
+ * `effective` is `effectiveApprovers(input.facts, input.reviews)` when the caller has already
+ * computed it (the gate names the same approvers in its record): passing it saves a second count.
+ */
+export function evaluateReviews(
+  input: EvaluateReviewsInput,
+  effective?: ReturnType<typeof effectiveApprovers>,
+): RuleResult[] {
   const problem = factsProblem(input.facts);
   if (problem) return [factsError(problem)];
 
@@ -61,7 +68,7 @@ export function evaluateReviews(input: EvaluateReviewsInput): RuleResult[] {
   const matchesPattern = input.matchesPattern ?? defaultMatchesPattern;
   const teams = new TeamDirectory(facts.teamMembers);
 
-  const { approverSet, lastPush } = effectiveApprovers(facts, policy);
+  const { approverSet, lastPush } = effective ?? effectiveApprovers(facts, policy);
   const approvers = approverSet.approvers;
 
   const results: RuleResult[] = [

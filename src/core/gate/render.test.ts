@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Verdict } from "../core/verdict/types.js";
+import type { Verdict } from "../verdict/types.js";
+import { decide } from "./decide.js";
 import { decodeDecision, encodeDecision, type Decision } from "./decision.js";
+import { memoryFacts, policyYaml } from "./testing.js";
 import {
   CHECK_OUTPUT_LIMIT,
   CHECK_TITLE_LIMIT,
@@ -8,9 +10,11 @@ import {
   escapeMarkdown,
   fitOutput,
   renderCheck,
+  renderRecordRefRefusal,
+  renderUngoverned,
   truncateBytes,
   utf8Prefix,
-} from "./render-check.js";
+} from "./render.js";
 
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
@@ -205,5 +209,37 @@ describe("renderCheck", () => {
     expect(bytes(out.summary)).toBeLessThanOrEqual(CHECK_OUTPUT_LIMIT);
     expect(out.text).toBe("x");
     expect(out.conclusion).toBe("failure");
+  });
+});
+
+describe("renderUngoverned and renderRecordRefRefusal", () => {
+  it("a PR into an ungoverned branch gets a neutral check naming the branch, escaped", () => {
+    const out = renderUngoverned("dev<script>", ["This head is also the head of #2 into main: passes."]);
+    expect(out.conclusion).toBe("neutral");
+    expect(out.title).toBe("No pullgate policy governs dev<script>");
+    expect(out.summary).toContain("<code>dev&#60;script&#62;</code>");
+    expect(out.summary).toContain("\n> This head is also the head of &#35;2 into main: passes.");
+  });
+
+  it("a title longer than the cap is cut on one line", () => {
+    const out = renderUngoverned(`dev/${"x".repeat(400)}\nmain`);
+    expect(Buffer.byteLength(out.title)).toBeLessThanOrEqual(CHECK_TITLE_LIMIT);
+    expect(out.title).not.toContain("\n");
+  });
+
+  it("a PR into a record ref fails, titled with what to do, its decision readable first in the text", async () => {
+    const d = await decide(
+      memoryFacts({ policy: policyYaml(), baseRef: "approved/production", defaultBranch: "main" }),
+      {
+        now: new Date("2026-06-01T00:00:00Z"),
+      },
+    );
+    if (d.kind !== "record-ref") throw new Error(`expected a record-ref refusal, got ${d.kind}`);
+    const out = renderRecordRefRefusal(d.verdict, d.decision, []);
+    expect(out.conclusion).toBe("failure");
+    expect(out.title).toBe(
+      "approved/production is a record ref written only by pullgate: close this pull request",
+    );
+    expect(decodeDecision(out.text)).toEqual(d.decision);
   });
 });
