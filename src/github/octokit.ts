@@ -69,6 +69,8 @@ export function plumbedFetch(base: typeof fetch, plumbing: RequestPlumbing, scop
   return cachingFetch(base, {
     ...(plumbing.cache !== undefined ? { store: plumbing.cache } : {}),
     ...(plumbing.onCache !== undefined ? { onCache: plumbing.onCache } : {}),
-    ...(budget !== undefined ? { observe: (_status: number, headers: Headers) => budget.observe(scope, headers) } : {}),
+    ...(budget !== undefined
+      ? { observe: (_status: number, headers: Headers) => budget.observe(scope, headers) }
+      : {}),
   });
 }

@@ -34,7 +34,9 @@ export function lastModifiedOf(body: unknown): string | undefined {
 function etagMatches(header: string, etag: string): boolean {
   // Weak comparison (RFC 9110 13.1.2): `W/"x"` and `"x"` match; `*` matches any current representation.
   const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
-  return header.split(",").some((candidate) => candidate.trim() === "*" || opaque(candidate) === opaque(etag));
+  return header
+    .split(",")
+    .some((candidate) => candidate.trim() === "*" || opaque(candidate) === opaque(etag));
 }
 
 /**
