@@ -195,3 +195,21 @@ describe("MemoryHttpCache", () => {
     expect(cache.size).toBe(1);
   });
 });
+
+describe("cachingFetch: the responses it builds", () => {
+  it("carry the URL of the exchange (Octokit reads response.url), stored or replayed", async () => {
+    const gh = fakeGitHub();
+    // A Response from a real fetch has its URL; the fake's constructed ones do not, like replays.
+    const base: typeof fetch = async (input, init) => {
+      const response = await gh.base(input, init);
+      Object.defineProperty(response, "url", { value: String(input) });
+      return response;
+    };
+    const f = cachingFetch(base, { store: new MemoryHttpCache() });
+    const stored = await f(URL_A, { headers: { authorization: "token one" } });
+    const replayed = await f(URL_A, { headers: { authorization: "token one" } });
+    expect(replayed.headers.get("x-pullgate-cache")).toBe("revalidated");
+    expect(stored.url).toBe(URL_A);
+    expect(replayed.url).toBe(URL_A);
+  });
+});

@@ -82,7 +82,7 @@ export function cachingFetch(base: typeof fetch, options: CachingFetchOptions): 
     options.observe?.(response.status, response.headers);
     if (response.status === 304 && cached !== undefined) {
       options.onCache?.("hit");
-      return replay(cached, response);
+      return withUrl(replay(cached, response), response.url || url);
     }
     options.onCache?.("miss");
     if (response.status !== 200) return response;
@@ -105,8 +105,20 @@ export function cachingFetch(base: typeof fetch, options: CachingFetchOptions): 
     const passed = new Headers(response.headers);
     passed.delete("content-length");
     passed.delete("content-encoding");
-    return new Response(bytes, { status: 200, statusText: response.statusText, headers: passed });
+    return withUrl(
+      new Response(bytes, { status: 200, statusText: response.statusText, headers: passed }),
+      response.url || url,
+    );
   };
+}
+
+/**
+ * A constructed Response has an empty `url`; Octokit reads it (e.g. its pagination and error
+ * messages build URLs from it), so the replacement carries the URL of the exchange it stands for.
+ */
+function withUrl(response: Response, url: string): Response {
+  Object.defineProperty(response, "url", { value: url });
+  return response;
 }
 
 /** The kept 200, with the headers of this exchange (rate limit, request id) from the 304. */
