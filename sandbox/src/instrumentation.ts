@@ -24,12 +24,35 @@ export interface Fault {
 export class Instrumentation {
   private readonly counts = new Map<string, number>();
   private readonly faults = new Map<string, Fault>();
+  private readonly notModifiedCounts = new Map<string, number>();
 
   record(route: string): void {
     this.counts.set(route, (this.counts.get(route) ?? 0) + 1);
   }
 
-  /** Requests served per route template since the last reset. */
+  /**
+   * The request `record` counted was answered `304 Not Modified`: GitHub does not count it
+   * against the rate limit, so it moves from the counted requests to the 304s.
+   */
+  recordNotModified(route: string): void {
+    const counted = this.counts.get(route) ?? 0;
+    if (counted <= 1) this.counts.delete(route);
+    else this.counts.set(route, counted - 1);
+    this.notModifiedCounts.set(route, (this.notModifiedCounts.get(route) ?? 0) + 1);
+  }
+
+  /** Requests answered 304 per route template since the last reset (not in `requestCounts`). */
+  notModifiedRequestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.notModifiedCounts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  totalNotModified(): number {
+    let total = 0;
+    for (const n of this.notModifiedCounts.values()) total += n;
+    return total;
+  }
+
+  /** Counted requests served per route template since the last reset (304s are apart). */
   requestCounts(): Record<string, number> {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }
@@ -46,6 +69,7 @@ export class Instrumentation {
 
   resetCounts(): void {
     this.counts.clear();
+    this.notModifiedCounts.clear();
   }
 
   /** `route` is a template key like `GET /repos/{owner}/{repo}`, or "*" for every API route. */

@@ -45,6 +45,16 @@ export class RateLimiter {
     };
   }
 
+  /**
+   * Gives back the request `consume` took: GitHub does not count a request answered
+   * `304 Not Modified` against the primary rate limit.
+   */
+  refund(key: string | null, nowMs = Date.now()): RateLimitState {
+    const window = this.windows.get(key ?? "anonymous");
+    if (window !== undefined && window.used > 0 && window.reset > Math.floor(nowMs / 1000)) window.used--;
+    return this.peek(key, nowMs);
+  }
+
   peek(key: string | null, nowMs = Date.now()): RateLimitState {
     const id = key ?? "anonymous";
     const limit = key === null ? this.anonymousLimit : this.limit;
