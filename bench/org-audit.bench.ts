@@ -11,7 +11,7 @@ import { plumbedFetch, type GitHub, type RequestPlumbing } from "../src/github/o
 import { ApiBudget } from "../src/github/budget/index.js";
 import { MemoryHttpCache } from "../src/github/http-cache/index.js";
 import { auditOrganization } from "../src/github/protection/org-audit.js";
-import { startTestSandbox } from "../test/helpers/sandbox.js";
+import { startTestSandbox } from "@pullgate/sandbox";
 import {
   auditOptions,
   fullRules,

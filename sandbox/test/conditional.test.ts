@@ -4,7 +4,7 @@
  * ETags with the credential, so one token's ETag never validates another token's request.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSandbox, type TestSandbox, type TestUser } from "../helpers/sandbox.js";
+import { startTestSandbox, type TestSandbox, type TestUser } from "../src/testing/harness.js";
 
 const REPO_ROUTE = "GET /repos/{owner}/{repo}";
 
