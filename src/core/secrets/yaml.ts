@@ -171,23 +171,32 @@ function kustomizeLiterals(
   return findings;
 }
 
-/** The env files a kustomization's secretGenerator reads, relative to the kustomization's folder. */
-export function kustomizeEnvFiles(file: string, text: string): string[] {
+/** The secretGenerator entries of every document of a kustomization, and the folder paths are relative to. */
+function secretGenerators(
+  file: string,
+  text: string,
+): { dir: string; generators: Record<string, unknown>[] } {
   const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
-  const out: string[] = [];
+  const generators: Record<string, unknown>[] = [];
   for (const document of splitDocuments(text)) {
     const loaded = loadYamlWithPositions(document.text);
     if (!loaded.ok || !isRecord(loaded.value)) continue;
-    const generators = loaded.value["secretGenerator"];
-    if (!Array.isArray(generators)) continue;
-    for (const generator of generators as unknown[]) {
-      if (!isRecord(generator)) continue;
-      const envs = [
-        ...(Array.isArray(generator["envs"]) ? (generator["envs"] as unknown[]) : []),
-        generator["env"],
-      ];
-      for (const env of envs) if (typeof env === "string") out.push(normalize(dir + env));
-    }
+    const listed = loaded.value["secretGenerator"];
+    if (Array.isArray(listed)) generators.push(...(listed as unknown[]).filter(isRecord));
+  }
+  return { dir, generators };
+}
+
+/** The env files a kustomization's secretGenerator reads, relative to the kustomization's folder. */
+export function kustomizeEnvFiles(file: string, text: string): string[] {
+  const { dir, generators } = secretGenerators(file, text);
+  const out: string[] = [];
+  for (const generator of generators) {
+    const envs = [
+      ...(Array.isArray(generator["envs"]) ? (generator["envs"] as unknown[]) : []),
+      generator["env"],
+    ];
+    for (const env of envs) if (typeof env === "string") out.push(normalize(dir + env));
   }
   return out;
 }
@@ -197,20 +206,14 @@ export function kustomizeEnvFiles(file: string, text: string): string[] {
  * `files: [key=path]`), relative to the kustomization's folder.
  */
 export function kustomizeSecretFiles(file: string, text: string): string[] {
-  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+  const { dir, generators } = secretGenerators(file, text);
   const out: string[] = [];
-  for (const document of splitDocuments(text)) {
-    const loaded = loadYamlWithPositions(document.text);
-    if (!loaded.ok || !isRecord(loaded.value)) continue;
-    const generators = loaded.value["secretGenerator"];
-    if (!Array.isArray(generators)) continue;
-    for (const generator of generators as unknown[]) {
-      if (!isRecord(generator) || !Array.isArray(generator["files"])) continue;
-      for (const entry of generator["files"] as unknown[]) {
-        if (typeof entry !== "string") continue;
-        const path = entry.includes("=") ? entry.slice(entry.indexOf("=") + 1) : entry;
-        out.push(normalize(dir + path));
-      }
+  for (const generator of generators) {
+    if (!Array.isArray(generator["files"])) continue;
+    for (const entry of generator["files"] as unknown[]) {
+      if (typeof entry !== "string") continue;
+      const path = entry.includes("=") ? entry.slice(entry.indexOf("=") + 1) : entry;
+      out.push(normalize(dir + path));
     }
   }
   return out;
