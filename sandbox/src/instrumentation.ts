@@ -57,6 +57,17 @@ export class Instrumentation {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }
 
+  /**
+   * Every request served per route template since the last reset: counted ones plus those answered
+   * 304. What the app asked for, whatever it cost; a test that proves a read happened (a roster was
+   * revalidated, a verdict was read) asserts on this, and on `requestCounts` for what it cost.
+   */
+  servedRequestCounts(): Record<string, number> {
+    const served = new Map(this.counts);
+    for (const [route, n] of this.notModifiedCounts) served.set(route, (served.get(route) ?? 0) + n);
+    return Object.fromEntries([...served].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
   count(route: string): number {
     return this.counts.get(route) ?? 0;
   }
