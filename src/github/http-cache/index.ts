@@ -6,4 +6,4 @@ export {
   type HttpCacheStore,
   type MemoryCacheLimits,
 } from "./store.js";
-export { RedisHttpCache, type RedisCacheOptions } from "./redis.js";
+export { RedisHttpCache, DEFAULT_SHARED_LIMITS, type RedisCacheOptions } from "./redis.js";

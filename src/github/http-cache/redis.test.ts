@@ -75,6 +75,58 @@ describe.skipIf(!hasRedis)("RedisHttpCache on a real redis-server", () => {
     expect(local.size).toBe(1);
   });
 
+  it("is bounded in entries: the least recently used shared entries are evicted, the bookkeeping follows", async () => {
+    let now = 1_000;
+    const clock = () => now++;
+    const cache = () => new RedisHttpCache(client, { prefix: "t6:", maxEntries: 3 }, clock);
+    for (const k of ["a", "b", "c"]) await cache().set(k, entry);
+    // A read through Redis (fresh local layer, as on another replica) is a use: "a" moves back.
+    expect(await cache().get("a")).toEqual(entry);
+    await cache().set("d", entry);
+    await cache().set("e", entry);
+    const present = await Promise.all(["a", "b", "c", "d", "e"].map((k) => client.exists(`t6:${k}`)));
+    expect(present).toEqual([1, 0, 0, 1, 1]);
+    const usage = await cache().sharedUsage();
+    expect(usage.entries).toBe(3);
+    expect(usage.bytes).toBe(3 * Buffer.byteLength(JSON.stringify(entry)));
+    expect(await client.hlen("t6:~sizes")).toBe(3);
+  });
+
+  it("is bounded in bytes: the total stays under maxBytes whatever is written, replacing counts once", async () => {
+    const one = Buffer.byteLength(JSON.stringify(entry));
+    const cache = new RedisHttpCache(client, { prefix: "t7:", maxBytes: 5 * one });
+    for (let i = 0; i < 20; i++) {
+      await cache.set(`k${i % 12}`, entry);
+      const usage = await cache.sharedUsage();
+      expect(usage.bytes).toBeLessThanOrEqual(5 * one);
+    }
+    expect(await cache.sharedUsage()).toEqual({ entries: 5, bytes: 5 * one });
+    expect((await client.keys("t7:k*")).length).toBe(5);
+    // An entry over maxBytes on its own is never shared (and evicts nothing).
+    const small = new RedisHttpCache(client, { prefix: "t7:", maxBytes: one - 1 });
+    await small.set("huge", entry);
+    expect(await client.exists("t7:huge")).toBe(0);
+    expect((await cache.sharedUsage()).entries).toBe(5);
+  });
+
+  it("an entry whose TTL ran out stops counting: on the next read of it, or on a later write", async () => {
+    let now = 10_000;
+    const clock = () => now;
+    const cache = () => new RedisHttpCache(client, { prefix: "t8:", ttlMs: 50 }, clock);
+    await cache().set("old", entry);
+    await cache().set("older", entry);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await client.exists("t8:old")).toBe(0);
+    expect(await cache().get("old")).toBeUndefined();
+    expect((await cache().sharedUsage()).entries).toBe(1);
+    now += 1_000;
+    await cache().set("new", entry);
+    expect(await cache().sharedUsage()).toEqual({
+      entries: 1,
+      bytes: Buffer.byteLength(JSON.stringify(entry)),
+    });
+  });
+
   it("a Redis that cannot answer is a miss, never an error", async () => {
     const dead = new Redis("redis://127.0.0.1:1", {
       maxRetriesPerRequest: 0,
