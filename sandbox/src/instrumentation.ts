@@ -13,6 +13,13 @@ export interface Fault {
   retryAfter?: number;
   /** Never answer: the client has to give up (its timeout). */
   timeout?: boolean;
+  /**
+   * Before answering (normally), spend this many requests of the caller's rate-limit window, as
+   * other work sharing its budget would (negative gives them back); the answer's `x-ratelimit-*`
+   * headers, and every later request's, report the window as spent. Spending the whole limit makes
+   * the caller's next requests 403 "API rate limit exceeded", as GitHub answers.
+   */
+  spendRateLimit?: number;
   /** Only the next N requests; unset = until cleared. */
   times?: number;
 }

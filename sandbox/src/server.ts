@@ -310,6 +310,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const operation = routeContract.kind === "operation" ? routeContract.operation : undefined;
     c.instrumentation.record(match.template);
     const fault = c.instrumentation.take(match.template);
+    if (fault?.spendRateLimit !== undefined)
+      Object.assign(headers, rateLimitHeaders(rateLimiter.spend(limitKey, fault.spendRateLimit)));
     let raw: Buffer;
     try {
       raw = await readBody(req);
