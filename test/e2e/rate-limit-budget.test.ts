@@ -96,7 +96,9 @@ describe("e2e: rate-limit budget awareness", () => {
   });
 
   // Last in this file: the installation's window stays spent (nothing of the app's gets through
-  // to give it back), as it would until GitHub's reset.
+  // to give it back), as it would until GitHub's reset. The harness runs without Octokit's
+  // throttling, so the refused read fails at once; with it (production), Probot waits for the
+  // reset and the evaluation's deadline fails the check closed instead (docs/operations.md).
   it("the window runs out in the middle of an evaluation: GitHub refuses the reads and no check turns green", async () => {
     const { alice, bob } = h.people;
     const pr = await h.openPull(alice, "budget-exhausted", { "clusters/prod/app.yaml": "replicas: 53\n" });
