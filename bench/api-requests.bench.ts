@@ -19,6 +19,9 @@ export interface RequestCount {
   events: string[];
   total: number;
   routes: Record<string, number>;
+  /** Requests answered 304 by the app's ETag cache (GitHub does not count them): apart from `total`. */
+  notModified: number;
+  notModifiedRoutes: Record<string, number>;
   /** Wall time from redelivery until the app was done (informative only: includes the sandbox's git work). */
   ms: number;
 }
@@ -63,6 +66,8 @@ async function countAppRequests(
     events: produced.map((d) => (d.action ? `${d.event}.${d.action}` : d.event)),
     total: sandbox.instrumentation.totalRequests(),
     routes: sandbox.instrumentation.requestCounts(),
+    notModified: sandbox.instrumentation.totalNotModified(),
+    notModifiedRoutes: sandbox.instrumentation.notModifiedRequestCounts(),
     ms,
   };
 }
@@ -327,10 +332,12 @@ export async function benchApiRequests(): Promise<BenchResult[]> {
   if (process.env.PULLGATE_BENCH_VERBOSE === "1") {
     for (const c of counts) {
       process.stderr.write(
-        `\n${c.scenario}: ${c.total} requests for ${c.events.join(", ")} (${Math.round(c.ms)} ms)\n`,
+        `\n${c.scenario}: ${c.total} requests (+ ${c.notModified} answered 304) for ${c.events.join(", ")} (${Math.round(c.ms)} ms)\n`,
       );
       for (const [route, n] of Object.entries(c.routes))
         process.stderr.write(`  ${String(n).padStart(3)}  ${route}\n`);
+      for (const [route, n] of Object.entries(c.notModifiedRoutes))
+        process.stderr.write(`  ${String(n).padStart(3)}  ${route} (304)\n`);
     }
   }
   return counts.map((c) => atMost(`api.${c.scenario}`, c.total, "requests", API_TARGETS[c.scenario] ?? 0));

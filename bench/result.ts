@@ -14,6 +14,8 @@ export type BenchResult = {
   ok: boolean;
   /** Throughputs (per second) must reach their target; shown in the table, not part of the JSON. */
   higherIsBetter?: boolean;
+  /** The value before the change that set the target (shown in the table, not part of the JSON). */
+  before?: number;
 };
 
 /** A result whose `ok` follows from value and target ("lower is better"). */

@@ -116,6 +116,22 @@ export function pullgateMetrics(metrics = new Metrics()) {
       "pullgate_github_requests_total",
       "GitHub API requests, by method and status class.",
     ),
+    rateLimitRemaining: metrics.gauge(
+      "pullgate_github_ratelimit_remaining",
+      "x-ratelimit-remaining of the latest GitHub response, by scope (installation:<id> or app) and resource.",
+    ),
+    rateLimitLimit: metrics.gauge(
+      "pullgate_github_ratelimit_limit",
+      "x-ratelimit-limit of the latest GitHub response, by scope and resource.",
+    ),
+    rateLimitReset: metrics.gauge(
+      "pullgate_github_ratelimit_reset_seconds",
+      "x-ratelimit-reset (epoch seconds) of the latest GitHub response, by scope and resource.",
+    ),
+    httpCache: metrics.counter(
+      "pullgate_github_conditional_requests_total",
+      "Conditional-request cache outcomes: hit (304, not counted against the rate limit), miss, stored.",
+    ),
   };
 }
 

@@ -8,8 +8,10 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithDeadline } from "./github/request-
 import { createWebhookEndpoint } from "./webhook/endpoint.js";
 import { DeliveryLedger, MemoryLedgerStore, type LedgerStore } from "./webhook/delivery-ledger.js";
 import { connectRedisLedger } from "./webhook/redis-ledger.js";
-import { retryAfterSecondaryLimit } from "./github/octokit.js";
 import { startReconcileLoop, type ReconcileLoop } from "./github/reconcile/loop.js";
+import { plumbedFetch, retryAfterSecondaryLimit, type RequestPlumbing } from "./github/octokit.js";
+import { ApiBudget, attachBudget, installationScope } from "./github/budget/index.js";
+import { MemoryHttpCache, RedisHttpCache, type HttpCacheStore } from "./github/http-cache/index.js";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -45,6 +47,11 @@ export interface ServerConfig {
   replayWindowMs?: number;
   /** How long a replica's claim on a delivery holds without renewal (default 60 s). */
   deliveryLeaseMs?: number;
+  /**
+   * Conditional requests (docs/performance.md): false turns the ETag cache off (every GET is sent
+   * unconditionally). Default on; shared by replicas through `redisUrl` when set.
+   */
+  httpCache?: boolean;
   app?: Partial<AppOptions>;
   /**
    * Period of the reconciliation sweep in ms (docs/operations.md, "Outages and recovery"; `pullgate
@@ -76,10 +83,16 @@ function tunedOctokit(
   retryBaseMs: number | undefined,
   throttle: boolean,
   requestTimeoutMs: number,
+  plumbing: RequestPlumbing = {},
 ): typeof ProbotOctokit {
-  return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+  const scopeOf = (options: Record<string, unknown>): string =>
+    installationScope((options.auth as { installationId?: number } | undefined)?.installationId);
+  const defaults = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
     ...instance,
-    request: { ...(instance.request as object | undefined), fetch: fetchWithDeadline(requestTimeoutMs) },
+    request: {
+      ...(instance.request as object | undefined),
+      fetch: plumbedFetch(fetchWithDeadline(requestTimeoutMs), plumbing, scopeOf(instance)),
+    },
     ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}),
     throttle: throttle
       ? {
@@ -101,6 +114,13 @@ function tunedOctokit(
         }
       : { ...(instance.throttle as object | undefined), enabled: false },
   }));
+  const budget = plumbing.budget;
+  if (budget === undefined) return defaults;
+  // So the audit (and a reconciler's sweep) can ask `budgetFor(gh)` about its installation.
+  return defaults.plugin((octokit: object, options: Record<string, unknown>) => {
+    attachBudget(octokit, budget, scopeOf(options));
+    return {};
+  });
 }
 
 /** The reconcile sweep's lease in Redis, shared by every replica of one app (docs/operations.md). */
@@ -119,6 +139,8 @@ export interface RunningServer {
   signer: RecordSigner | null;
   /** The reconciler: `sweep()` runs one now (sweeps never overlap; with Redis, across replicas). */
   reconciler: ReconcileLoop;
+  /** Rate-limit figures per installation (`budgetFor(gh)` gives an instance's scope of it). */
+  budget: ApiBudget;
   close(): Promise<void>;
 }
 
@@ -129,6 +151,25 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const metrics = pullgateMetrics();
   const signer = config.signingKey ? await loadSigner(config.signingKey, config.signingPassphrase) : null;
+  const budget = new ApiBudget();
+  budget.onObserve((scope, snapshot) => {
+    const labels = { scope, resource: snapshot.resource };
+    metrics.rateLimitRemaining.set(labels, snapshot.remaining);
+    metrics.rateLimitLimit.set(labels, snapshot.limit);
+    metrics.rateLimitReset.set(labels, snapshot.reset);
+  });
+  let cacheRedis: { quit(): Promise<unknown> } | undefined;
+  let httpCache: HttpCacheStore | undefined;
+  if (config.httpCache !== false) {
+    if (config.redisUrl) {
+      const { Redis } = await import("ioredis");
+      const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+      // A Redis that cannot answer is a cache miss (an ordinary request), never an error.
+      redis.on("error", () => undefined);
+      cacheRedis = redis;
+      httpCache = new RedisHttpCache(redis, { prefix: `pullgate:http-cache:${config.appId}:` });
+    } else httpCache = new MemoryHttpCache();
+  }
   const probot = new Probot({
     appId: config.appId,
     privateKey: config.privateKey,
@@ -140,6 +181,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       config.retryBaseMs,
       config.throttle ?? true,
       config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      {
+        budget,
+        ...(httpCache !== undefined ? { cache: httpCache } : {}),
+        onCache: (outcome) => metrics.httpCache.inc({ outcome }),
+      },
     ),
   });
   await probot.load(pullgateApp({ signer, ...config.app, appId: config.appId, metrics }), {
@@ -222,6 +268,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   } catch (error) {
     await reconciler.close();
     await ledger.close();
+    await cacheRedis?.quit().catch(() => undefined);
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
@@ -234,12 +281,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     metrics,
     signer,
     reconciler,
+    budget,
     close: async () => {
       await reconciler.close();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => {
-          void ledger.close().then(resolve, resolve);
+          void ledger
+            .close()
+            .then(async () => void (await cacheRedis?.quit()))
+            .then(resolve, resolve);
         });
       });
     },

@@ -10,6 +10,7 @@ import { HttpError } from "./http/errors.js";
 import { Body, type ApiRequest, type ApiResponse } from "./http/request.js";
 import { Router } from "./http/router.js";
 import { RateLimiter, rateLimitHeaders } from "./http/ratelimit.js";
+import { VARY, etagOf, lastModifiedOf, notModified } from "./http/conditional.js";
 import { Instrumentation } from "./instrumentation.js";
 import { WebFlowKey } from "./signing/webflow.js";
 import { StateStore, isoNow } from "./state/store.js";
@@ -289,6 +290,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       "x-github-request-id": randomUUID().toUpperCase(),
       "x-github-enterprise-version": "3.14.0",
       "x-github-api-version-selected": "2022-11-28",
+      vary: VARY,
     };
     const credential = credentialFromHeader(req.headers.authorization);
     let actor: Actor | null;
@@ -300,7 +302,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       throw error;
     }
     // Budgets per credential; every JWT of the app shares the app's budget.
-    const limit = rateLimiter.consume(actor?.kind === "app" ? `app:${actor.appId}` : (credential ?? null));
+    const limitKey = actor?.kind === "app" ? `app:${actor.appId}` : (credential ?? null);
+    const limit = rateLimiter.consume(limitKey);
     Object.assign(headers, rateLimitHeaders(limit));
     if (limit.exceeded) {
       await readBody(req);
@@ -339,6 +342,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const operation = routeContract.kind === "operation" ? routeContract.operation : undefined;
     c.instrumentation.record(match.template);
     const fault = c.instrumentation.take(match.template);
+    if (fault?.spendRateLimit !== undefined)
+      Object.assign(headers, rateLimitHeaders(rateLimiter.spend(limitKey, fault.spendRateLimit)));
     let raw: Buffer;
     try {
       raw = await readBody(req);
@@ -422,12 +427,28 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     } finally {
       if (method !== "GET" && method !== "HEAD") store.changed();
     }
+    // A conditional GET whose representation did not change: 304 without a body, not counted
+    // against the rate limit nor among the counted requests (src/sandbox/http/conditional.ts).
+    const conditional = (text: Buffer | string, lastModified: string | undefined): boolean => {
+      if (method !== "GET" || response.status !== 200) return false;
+      const etag = etagOf(text, req.headers);
+      headers.etag = etag;
+      if (lastModified !== undefined) headers["last-modified"] = lastModified;
+      if (!notModified(req.headers, etag, lastModified)) return false;
+      Object.assign(headers, rateLimitHeaders(rateLimiter.refund(limitKey)));
+      c.instrumentation.recordNotModified(match.template);
+      res.writeHead(304, { ...headers, ...(response.headers ?? {}) });
+      res.end();
+      return true;
+    };
     if (response.raw !== undefined) {
+      if (conditional(response.raw, undefined)) return;
       res.writeHead(response.status, { ...headers, ...(response.headers ?? {}) });
       res.end(response.raw);
       return;
     }
     const body = response.status === 204 ? undefined : response.body;
+    if (body !== undefined && conditional(JSON.stringify(body), lastModifiedOf(body))) return;
     // What goes on the wire (undefined properties dropped) is what GitHub's schema must accept.
     if (operation !== undefined && contract.validateResponses)
       contract.checkResponse(

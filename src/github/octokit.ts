@@ -1,4 +1,6 @@
 import type { ProbotOctokit } from "probot";
+import { cachingFetch, type HttpCacheStore } from "./http-cache/index.js";
+import type { ApiBudget } from "./budget/index.js";
 
 /** The Octokit the adapter talks through: Probot's (installation-authenticated) or one built for the CLI. */
 export type GitHub = ProbotOctokit;
@@ -45,4 +47,30 @@ export const SECONDARY_LIMIT_MAX_WAIT_S = 60;
  */
 export function retryAfterSecondaryLimit(retryAfter: number, retryCount: number): boolean {
   return retryCount < SECONDARY_LIMIT_RETRIES && retryAfter <= SECONDARY_LIMIT_MAX_WAIT_S;
+}
+
+/** What every GitHub request of the server goes through besides Octokit's own plugins. */
+export interface RequestPlumbing {
+  /** Conditional-request cache (src/github/http-cache); undefined = none. */
+  cache?: HttpCacheStore;
+  /** Rate-limit figures of every response, per scope (src/github/budget). */
+  budget?: ApiBudget;
+  /** Counts the cache's outcomes (metrics). */
+  onCache?: (outcome: "hit" | "miss" | "stored") => void;
+}
+
+/**
+ * The `fetch` of one Octokit instance speaking for `scope` (`installation:<id>` or `app`): its GETs
+ * are conditional through the cache (keyed by the credential, so scopes never share a body) and
+ * every response's rate-limit headers reach the budget.
+ */
+export function plumbedFetch(base: typeof fetch, plumbing: RequestPlumbing, scope: string): typeof fetch {
+  const budget = plumbing.budget;
+  return cachingFetch(base, {
+    ...(plumbing.cache !== undefined ? { store: plumbing.cache } : {}),
+    ...(plumbing.onCache !== undefined ? { onCache: plumbing.onCache } : {}),
+    ...(budget !== undefined
+      ? { observe: (_status: number, headers: Headers) => budget.observe(scope, headers) }
+      : {}),
+  });
 }

@@ -158,8 +158,13 @@ describe("GitHub's limits through the real app", () => {
         await h.review(olivia, pr.number, "APPROVE");
         const check = await h.check(pr.headSha);
         expect(h.t.sandbox.instrumentation.listFaults()).toEqual({});
-        // The limited answer was followed by a retry that got the real answer.
-        expect(h.t.sandbox.instrumentation.count(PERMISSION)).toBeGreaterThanOrEqual(2);
+        // The limited answer was followed by a retry that got the real answer: a 200, or a 304
+        // when the server's conditional-request cache already held the current permission (a 304
+        // is counted apart from the rate-limited requests, and it is GitHub's answer too).
+        const { instrumentation } = h.t.sandbox;
+        const answered =
+          instrumentation.count(PERMISSION) + (instrumentation.notModifiedRequestCounts()[PERMISSION] ?? 0);
+        expect(answered).toBeGreaterThanOrEqual(2);
         expect(check?.status).toBe("completed");
         expect(check?.conclusion).toBe("success");
       }, 120_000);

@@ -55,14 +55,24 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
         state: "open",
       })
     ).data.length;
-  /** Runs `change` and returns the requests the app made for it (the change's own request excluded). */
+  /**
+   * Runs `change` and returns the requests the app made for it (the change's own request excluded
+   * from `total`): `routes` are the counted requests per route, `notModified` the reads the app's
+   * ETag cache had answered 304 (GitHub does not count them), `served` both (counted + 304 per
+   * route), which is what proves a read happened whatever it cost.
+   */
   const requestsOf = async (change: () => Promise<void>) => {
     await h.settle();
     const counter = h.t.sandbox.instrumentation;
     counter.resetCounts();
     await change();
     await h.settle();
-    return { total: counter.totalRequests() - 1, routes: counter.requestCounts() };
+    return {
+      total: counter.totalRequests() - 1,
+      routes: counter.requestCounts(),
+      notModified: counter.notModifiedRequestCounts(),
+      served: counter.servedRequestCounts(),
+    };
   };
 
   it("the attack: a code owner approves, is removed from @acme/sre; the check turns red naming the missing approval, and the merge gets no record", async () => {
@@ -84,13 +94,15 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
       expect(fixes(red)).toContain("Get an approval from one of @acme/sre for clusters/prod/app.yaml.");
       // Installation-wide (a CODEOWNERS team can own files anywhere): the repositories, each one's
       // open PRs, one verdict read per open PR, then one evaluation for the one PR bob approved.
-      expect(cost.routes[LIST_INSTALLATION_REPOS]).toBe(1);
-      expect(cost.routes[LIST_PULLS]).toBe(1);
+      // Reads count whether GitHub answered them 200 (counted) or 304 (the ETag cache revalidated
+      // them, not counted): `served` is counted + 304 per route. Writes are never conditional.
+      expect(cost.served[LIST_INSTALLATION_REPOS]).toBe(1);
+      expect(cost.served[LIST_PULLS]).toBe(1);
       expect(cost.routes[CREATE_RUN]).toBe(1);
       // pullgate's own verdict read per open PR, plus the evaluation's read of its past runs.
-      expect(cost.routes[LIST_RUNS]).toBe(pullsInScope + 1);
+      expect(cost.served[LIST_RUNS]).toBe(pullsInScope + 1);
       console.info(
-        `[access cost] membership.removed, ${pullsInScope} open PRs, 1 re-gated: ${cost.total} requests ${JSON.stringify(cost.routes)}`,
+        `[access cost] membership.removed, ${pullsInScope} open PRs, 1 re-gated: ${cost.total} requests ${JSON.stringify(cost.routes)}, answered 304: ${JSON.stringify(cost.notModified)}`,
       );
 
       // Nothing stops the merge here (the demo repository has no branch protection), but the
@@ -131,7 +143,8 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
     const pullsInScope = await openPulls();
     try {
       const cost = await requestsOf(() => setCollaborator(carol, null));
-      expect(cost.routes).toEqual({
+      // Counted + 304 per route: a verdict read the ETag cache revalidated is still a read made.
+      expect(cost.served).toEqual({
         // The test's own DELETE is the one request excluded from `total`.
         "DELETE /repos/{owner}/{repo}/collaborators/{username}": 1,
         [LIST_PULLS]: 1,
@@ -141,8 +154,10 @@ describe("e2e: access changes re-gate the PRs they make stale", () => {
           ? { "POST /app/installations/{installation_id}/access_tokens": 1 }
           : {}),
       });
+      // Only reads are ever answered 304: the DELETE and the token were counted.
+      expect(Object.keys(cost.notModified).every((route) => route.startsWith("GET "))).toBe(true);
       console.info(
-        `[access cost] member.removed (unrelated), ${pullsInScope} open PRs: ${cost.total} requests`,
+        `[access cost] member.removed (unrelated), ${pullsInScope} open PRs: ${cost.total} requests, answered 304: ${JSON.stringify(cost.notModified)}`,
       );
       expect((await h.check(pr.headSha))?.id).toBe(green?.id);
     } finally {

@@ -50,10 +50,12 @@ describe("e2e: landing re-checks team membership and CODEOWNERS coverage", () =>
     counter.resetCounts();
     await mergePull(h, olivia, pr.number, "squash");
     const routes = counter.requestCounts();
+    // Counted + 304 per route: the ETag cache answers unchanged reads 304 (not counted by GitHub).
+    const served = counter.servedRequestCounts();
     expect(await recordHead(h)).not.toBeNull();
     // The landing re-check: the PR's files (1 page) and the rosters of @acme/sre and @acme/platform.
-    expect(routes["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"]).toBe(1);
-    expect(routes["GET /orgs/{org}/teams/{team_slug}/members"]).toBe(2);
+    expect(served["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"]).toBe(1);
+    expect(served["GET /orgs/{org}/teams/{team_slug}/members"]).toBe(2);
     // The record log entry.
     expect(routes["POST /repos/{owner}/{repo}/check-runs"]).toBe(1);
     console.info(

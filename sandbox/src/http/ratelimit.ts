@@ -45,6 +45,34 @@ export class RateLimiter {
     };
   }
 
+  /**
+   * Gives back the request `consume` took: GitHub does not count a request answered
+   * `304 Not Modified` against the primary rate limit.
+   */
+  refund(key: string | null, nowMs = Date.now()): RateLimitState {
+    const window = this.windows.get(key ?? "anonymous");
+    if (window !== undefined && window.used > 0 && window.reset > Math.floor(nowMs / 1000)) window.used--;
+    return this.peek(key, nowMs);
+  }
+
+  /**
+   * Spends `n` requests of this client's window at once (negative gives them back), clamped to
+   * [0, limit]: other work sharing the installation's budget, for tests of what the app does when
+   * a window runs low or out.
+   */
+  spend(key: string | null, n: number, nowMs = Date.now()): RateLimitState {
+    const id = key ?? "anonymous";
+    const limit = key === null ? this.anonymousLimit : this.limit;
+    const now = Math.floor(nowMs / 1000);
+    let window = this.windows.get(id);
+    if (window === undefined || window.reset <= now) {
+      window = { used: 0, reset: now + 3600 };
+      this.windows.set(id, window);
+    }
+    window.used = Math.min(limit, Math.max(0, window.used + n));
+    return this.peek(key, nowMs);
+  }
+
   peek(key: string | null, nowMs = Date.now()): RateLimitState {
     const id = key ?? "anonymous";
     const limit = key === null ? this.anonymousLimit : this.limit;

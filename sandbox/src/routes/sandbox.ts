@@ -55,7 +55,13 @@ export function registerSandboxRoutes(
 
   router.on("GET", "/sandbox/requests", (req) => {
     admin(req);
-    return ok({ counts: core.instrumentation.requestCounts(), total: core.instrumentation.totalRequests() });
+    return ok({
+      counts: core.instrumentation.requestCounts(),
+      total: core.instrumentation.totalRequests(),
+      // Answered 304 Not Modified: not in counts/total (GitHub does not count them against the limit).
+      not_modified: core.instrumentation.notModifiedRequestCounts(),
+      not_modified_total: core.instrumentation.totalNotModified(),
+    });
   });
 
   router.on("DELETE", "/sandbox/requests", (req) => {

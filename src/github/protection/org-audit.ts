@@ -3,6 +3,7 @@ import { auditRepository, type AuditOptions, type RepositoryAudit } from "./audi
 import { factsError } from "./errors.js";
 import { ProtectionFactsCache } from "./fetch.js";
 import { countRequests, type RequestMeter } from "./request-meter.js";
+import { admit, budgetFor, type ScopedBudget } from "../budget/index.js";
 
 export interface OrgAuditOptions extends Omit<AuditOptions, "cache" | "defaultBranch"> {
   /** Audit only this repository of the org. */
@@ -16,9 +17,16 @@ export interface OrgAuditOptions extends Omit<AuditOptions, "cache" | "defaultBr
   requestBudget?: number;
   /**
    * Stop starting repositories when GitHub says fewer than this many requests are left in the
-   * rate-limit window (default 100), leaving room for the app's other work.
+   * rate-limit window (default 100), leaving room for the app's other work. The budget's own
+   * reserve for audits (src/github/budget: 15% of the window's limit) applies as well: audits wait
+   * before PR checks and records do.
    */
   rateLimitReserve?: number;
+  /**
+   * The installation's budget (default: the one the server attached to `gh`, if any): figures
+   * seen by the app's other requests in the same installation count too.
+   */
+  budget?: ScopedBudget;
   /**
    * Where the repositories come from: `org` lists `GET /orgs/{org}/repos` (what a user token sees;
    * the CLI), `installation` lists `GET /installation/repositories` (exactly the repositories the
@@ -68,6 +76,7 @@ export async function auditOrganization(
     const cache = new ProtectionFactsCache();
     const results: RepositoryAudit[] = new Array<RepositoryAudit>(active.length);
     const reserve = options.rateLimitReserve ?? 100;
+    const budget = options.budget ?? budgetFor(gh);
     let next = 0;
 
     const worker = async (): Promise<void> => {
@@ -76,7 +85,7 @@ export async function auditOrganization(
         const listedRepo = active[index];
         if (listedRepo === undefined) return;
         const ref: RepoRef = { owner: org, repo: listedRepo.name };
-        const stop = stopReason(meter, options.requestBudget, reserve);
+        const stop = stopReason(meter, options.requestBudget, reserve, budget);
         if (stop !== null) {
           results[index] = notAudited(ref, stop);
           continue;
@@ -104,14 +113,24 @@ export async function auditOrganization(
   }
 }
 
-function stopReason(meter: RequestMeter, budget: number | undefined, reserve: number): string | null {
-  if (budget !== undefined && meter.count >= budget) {
-    return `not audited: the request budget of ${budget} was used up`;
+function stopReason(
+  meter: RequestMeter,
+  requestBudget: number | undefined,
+  reserve: number,
+  budget: ScopedBudget | undefined,
+): string | null {
+  if (requestBudget !== undefined && meter.count >= requestBudget) {
+    return `not audited: the request budget of ${requestBudget} was used up`;
   }
   if (meter.rateLimitRemaining !== null && meter.rateLimitRemaining < reserve) {
     const reset =
       meter.rateLimitReset !== null ? new Date(meter.rateLimitReset * 1000).toISOString() : "unknown";
     return `not audited: only ${meter.rateLimitRemaining} API requests left in this rate-limit window (resets ${reset})`;
+  }
+  // The degrade order (src/github/budget): audits wait while PR checks and records still run.
+  // Both this run's own figures and the installation's latest (other work spends it too) count.
+  for (const admission of [admit("audit", meter.rateLimit), budget?.admit("audit")]) {
+    if (admission !== undefined && !admission.go) return `not audited: ${admission.reason}`;
   }
   return null;
 }

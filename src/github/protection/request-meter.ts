@@ -1,4 +1,5 @@
 import type { GitHub } from "../octokit.js";
+import { readRateLimit, type RateLimitSnapshot } from "../budget/index.js";
 
 /** Counts the requests an audit run makes and remembers what GitHub says about the rate limit. */
 export interface RequestMeter {
@@ -7,6 +8,8 @@ export interface RequestMeter {
   readonly rateLimitRemaining: number | null;
   /** `x-ratelimit-reset` (epoch seconds) of the latest response. */
   readonly rateLimitReset: number | null;
+  /** The latest response's rate-limit figures (limit included), for the budget's admission. */
+  readonly rateLimit: RateLimitSnapshot | undefined;
   /** Removes the hooks; call once the run is over. */
   stop(): void;
 }
@@ -27,7 +30,12 @@ type RequestFn = (options: Parameters<GitHub["request"]>[1]) => Promise<unknown>
  * memoizing hook sits outside the counter, so answers from memory are not counted.
  */
 export function countRequests(gh: GitHub, options: MeterOptions = {}): RequestMeter {
-  const state = { count: 0, remaining: null as number | null, reset: null as number | null };
+  const state = {
+    count: 0,
+    remaining: null as number | null,
+    reset: null as number | null,
+    snapshot: undefined as RateLimitSnapshot | undefined,
+  };
   const before = (): void => {
     state.count++;
   };
@@ -38,6 +46,13 @@ export function countRequests(gh: GitHub, options: MeterOptions = {}): RequestMe
       state.remaining = remaining;
     }
     if (Number.isFinite(reset) && response.headers["x-ratelimit-reset"] !== undefined) state.reset = reset;
+    const snapshot = readRateLimit({
+      get: (name) => {
+        const value = response.headers[name];
+        return value === undefined ? null : String(value);
+      },
+    });
+    if (snapshot !== undefined) state.snapshot = snapshot;
   };
   gh.hook.before("request", before);
   gh.hook.after("request", after);
@@ -73,6 +88,9 @@ export function countRequests(gh: GitHub, options: MeterOptions = {}): RequestMe
     },
     get rateLimitReset() {
       return state.reset;
+    },
+    get rateLimit() {
+      return state.snapshot;
     },
     stop() {
       gh.hook.remove("request", before as never);

@@ -23,6 +23,7 @@ import { recordsFrom, type PullgateMetrics } from "../../metrics.js";
 import type { RecordFields } from "../../record/format.js";
 import { CHECK_NAME } from "../check-run.js";
 import { gatePull } from "../gate.js";
+import { budgetFor } from "../budget/index.js";
 import { httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import { loadEffectivePolicy } from "../policy-source.js";
 import { refusedBefore } from "../records/alert.js";
@@ -198,6 +199,7 @@ export class Reconciler {
     const start = this.resumeAfter === null ? 0 : units.findIndex((u) => u.key > (this.resumeAfter ?? ""));
     const ordered = start <= 0 ? units : [...units.slice(start), ...units.slice(0, start)];
     let done = 0;
+    const waiting = new Set<number>();
     for (const unit of ordered) {
       // At least one repository per sweep, so a budget below the fixed cost still makes progress.
       if (done > 0 && counter.n >= deps.requestBudget) {
@@ -206,6 +208,25 @@ export class Reconciler {
       }
       const gh = clients.get(unit.installationId);
       if (!gh) continue;
+      // The degrade order (src/github/budget, docs/performance.md): when an installation's
+      // rate-limit window runs low its sweep waits first, so its PR checks and records keep the
+      // rest. Its repositories are reported, not swept; the next sweep resumes before the first.
+      const admission = budgetFor(gh)?.admit("sweep");
+      if (admission !== undefined && !admission.go) {
+        report.complete = false;
+        if (!waiting.has(unit.installationId)) {
+          waiting.add(unit.installationId);
+          report.errors.push({
+            where: `installation ${unit.installationId}`,
+            message: `sweep waits: ${admission.reason}`,
+          });
+          deps.log.warn(
+            { installation: unit.installationId, reason: admission.reason },
+            "reconcile: sweep waits",
+          );
+        }
+        continue;
+      }
       try {
         await this.reconcileRepo(gh, unit, report, counter);
       } catch (error) {
@@ -215,7 +236,8 @@ export class Reconciler {
       report.repositories++;
       report.swept.push(unit.key);
       done++;
-      this.resumeAfter = unit.key;
+      // Past a repository that waited, resuming after this one would skip it until a wrap-around.
+      if (waiting.size === 0) this.resumeAfter = unit.key;
     }
     if (report.complete && done === ordered.length) this.resumeAfter = null;
     report.resumeAfter = report.complete ? null : this.resumeAfter;

@@ -12,6 +12,12 @@ export interface Egress {
   /** Requests per normalized route (`GET /repos/{o}/{r}/pulls/{n}/reviews`). */
   counts(): Record<string, number>;
   total(): number;
+  /**
+   * Of those, the requests GitHub answered `304 Not Modified` (the app's ETag cache revalidated
+   * them): GitHub does not count them against the rate limit.
+   */
+  notModifiedCounts(): Record<string, number>;
+  notModifiedTotal(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -43,6 +49,7 @@ const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-en
 export async function startEgress(sandboxApiUrl: string): Promise<Egress> {
   const target = new URL(sandboxApiUrl);
   const counts = new Map<string, number>();
+  const notModified = new Map<string, number>();
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -63,6 +70,7 @@ export async function startEgress(sandboxApiUrl: string): Promise<Egress> {
         ...(body.length > 0 ? { body } : {}),
         signal: abort.signal,
       });
+      if (upstream.status === 304) notModified.set(key, (notModified.get(key) ?? 0) + 1);
       const out = Buffer.from(await upstream.arrayBuffer());
       const responseHeaders: Record<string, string> = {};
       upstream.headers.forEach((value, name) => {
@@ -85,7 +93,12 @@ export async function startEgress(sandboxApiUrl: string): Promise<Egress> {
     apiUrl: `http://127.0.0.1:${port}/api/v3`,
     counts: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))),
     total: () => [...counts.values()].reduce((a, b) => a + b, 0),
-    reset: () => counts.clear(),
+    notModifiedCounts: () => Object.fromEntries([...notModified].sort(([a], [b]) => a.localeCompare(b))),
+    notModifiedTotal: () => [...notModified.values()].reduce((a, b) => a + b, 0),
+    reset: () => {
+      counts.clear();
+      notModified.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
