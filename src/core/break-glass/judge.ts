@@ -15,7 +15,7 @@
  */
 import type { RuleResult } from "../verdict/types.js";
 
-export const DEFAULT_BREAK_GLASS_LABEL = "pullgate/break-glass";
+export { DEFAULT_BREAK_GLASS_LABEL } from "../policy/parse.js";
 /** No admin alone: whatever a policy says, fewer than two admins never open the path. */
 export const MIN_BREAK_GLASS_APPROVALS = 2;
 export const BREAK_GLASS_RULE_ID = "break-glass";
