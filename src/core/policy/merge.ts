@@ -496,7 +496,7 @@ function mergeMarks(
   if (merged.enabled && orgGlass?.enabled !== true) {
     report(
       at("break_glass", "enabled"),
-      `${label}: break_glass.enabled is true, the org's is ${orgGlass === undefined ? "not set (off)" : "false"}; only the org can open the emergency path`,
+      `${label}: break_glass.enabled is true, the org's is off (unset or false); only the org can open the emergency path`,
     );
   }
   if (merged.enabled && orgGlass !== undefined) {
@@ -521,6 +521,7 @@ function mergeMarks(
       );
     });
   }
-  out.breakGlass = merged;
+  // Off is the default: not in the effective policy (its digest does not change with writing it).
+  if (merged.enabled) out.breakGlass = merged;
   return out;
 }

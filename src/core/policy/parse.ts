@@ -164,9 +164,10 @@ function buildPolicy(
       reviews: resolved.reviews,
       pathRules: pathRulesOf(entry),
       protection: resolved.protection,
-      // Only when written: a policy that does not use them keeps its digest.
+      // Only when in force: a policy that does not use them (or writes break-glass off, the
+      // default) keeps its digest.
       ...(promotion === undefined ? {} : { promotion }),
-      ...(breakGlass === undefined ? {} : { breakGlass }),
+      ...(breakGlass?.enabled === true ? { breakGlass } : {}),
     };
   });
   const policy: Policy = {

@@ -42,8 +42,8 @@ export interface BranchPolicy {
    */
   promotion?: PromotionPolicy;
   /**
-   * `break_glass` (docs/policy.md, "Break-glass"): the emergency path. Absent when not written
-   * (break-glass is then off), for the same reason.
+   * `break_glass` (docs/policy.md, "Break-glass"): the emergency path, present only when enabled
+   * (absent: off), for the same reason.
    */
   breakGlass?: BreakGlassPolicy;
 }
