@@ -13,7 +13,7 @@
  */
 
 import { RecordVerificationError, type RecordRefusalCode } from "../record/errors.js";
-import { parseIssuedAt } from "../record/format.js";
+import { parseIssuedAt, type RecordFields } from "../record/format.js";
 import type { VerifiedRecord } from "../record/verify.js";
 import type { ExecBackoff } from "./backoff.js";
 import { formatDuration } from "./duration.js";
@@ -43,6 +43,8 @@ export interface AgentConfig {
   /** Aborted on a second signal: a running --exec's group is killed now. */
   urgent?: AbortSignal | undefined;
   maxAgeMs: number | null;
+  /** `--refuse-break-glass`: never deploy a record marked break-glass. */
+  refuseBreakGlass?: boolean;
   /** Environment for --exec (PULLGATE_* variables are added). */
   env: NodeJS.ProcessEnv;
   log: AgentLog;
@@ -64,6 +66,35 @@ export type TickOutcome =
 
 function short(sha: string): string {
   return sha.slice(0, 12);
+}
+
+/** The record's marks as the log says them: loudly for break-glass (docs/agents.md). */
+export function describeMarks(fields: RecordFields): string {
+  let text = "";
+  if (fields.breakGlass !== undefined) {
+    text += `; BREAK-GLASS: passed without the rules it did not satisfy, on the approvals of ${fields.breakGlass.approvedBy.map((l) => `@${l}`).join(", ")}`;
+  }
+  if (fields.promotedFrom !== undefined) {
+    const from = fields.promotedFrom;
+    text += `; promoted from ${from.environment} #${from.sequence} (${short(from.recordCommit)})`;
+  }
+  return text;
+}
+
+/** The marks as structured log fields (absent keys for a normal record). */
+export function markFields(fields: RecordFields): Record<string, string | number | boolean> {
+  return {
+    ...(fields.breakGlass === undefined
+      ? {}
+      : { breakGlass: true, breakGlassApprovedBy: fields.breakGlass.approvedBy.join(",") }),
+    ...(fields.promotedFrom === undefined
+      ? {}
+      : {
+          promotedFrom: fields.promotedFrom.environment,
+          promotedFromSequence: fields.promotedFrom.sequence,
+          promotedFromRecord: fields.promotedFrom.recordCommit,
+        }),
+  };
 }
 
 export async function loadState(config: AgentConfig): Promise<AgentState | null> {
@@ -130,6 +161,7 @@ async function tick(config: AgentConfig, backoff: ExecBackoff | undefined): Prom
       lastAccepted: state === null ? null : { sequence: state.sequence, recordCommit: state.recordCommit },
       now: now(),
       maxAgeMs: config.maxAgeMs,
+      refuseBreakGlass: config.refuseBreakGlass === true,
     });
   } catch (error) {
     if (!(error instanceof RecordVerificationError)) throw error;
@@ -165,8 +197,9 @@ async function tick(config: AgentConfig, backoff: ExecBackoff | undefined): Prom
       event: "accepted",
       message:
         `accepted ${fields.environment} #${fields.sequence} record ${short(record.recordCommit)} ` +
-        `source ${short(fields.sourceCommit)} (PR #${fields.pullRequest}, approved by ${fields.approvedBy.join(", ")})`,
-      fields: recordFields,
+        `source ${short(fields.sourceCommit)} (PR #${fields.pullRequest}, approved by ${fields.approvedBy.join(", ")})` +
+        describeMarks(fields),
+      fields: { ...recordFields, ...markFields(fields) },
     });
   }
   if (state === null) throw new Error("unreachable: state is set once a record is accepted");
@@ -263,6 +296,8 @@ async function tick(config: AgentConfig, backoff: ExecBackoff | undefined): Prom
         PULLGATE_SOURCE_COMMIT: fields.sourceCommit,
         PULLGATE_SOURCE_TREE: fields.sourceTree,
         PULLGATE_PULL_REQUEST: String(fields.pullRequest),
+        // "1" for a break-glass record, so a deploy step can page someone or refuse on its own.
+        PULLGATE_BREAK_GLASS: fields.breakGlass === undefined ? "0" : "1",
         PULLGATE_WORKDIR: staged,
       },
       onOutput: (line) => log({ level: "info", event: "exec-output", message: `  | ${line}` }),

@@ -24,6 +24,8 @@ export interface FetchVerifyOptions {
   lastAccepted: AcceptedRecord | null;
   now: Date;
   maxAgeMs: number | null;
+  /** Refuse a record marked break-glass (BREAK_GLASS_REFUSED). */
+  refuseBreakGlass?: boolean;
 }
 
 export interface FetchVerifyResult extends VerifiedRecord {
@@ -61,6 +63,7 @@ export async function fetchAndVerify(options: FetchVerifyOptions): Promise<Fetch
     lastAccepted: last,
     now: options.now,
     maxAgeMs: options.maxAgeMs,
+    refuseBreakGlass: options.refuseBreakGlass === true,
   };
   const record = await verifyRecord(input, ctx);
   const intermediateRecords = await verifyRecordsBetween(objects, record, ctx);

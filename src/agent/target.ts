@@ -27,6 +27,8 @@ export interface RecordTarget {
   maxAgeSource: "default" | "flag" | "none";
   /** "max-age 50h (default: 2 × refresh interval 24h + 2h)", or the warning for none. */
   maxAgeNote: string;
+  /** `--refuse-break-glass`: a record marked break-glass is refused (BREAK_GLASS_REFUSED). */
+  refuseBreakGlass: boolean;
 }
 
 export interface TargetOptions {
@@ -36,6 +38,7 @@ export interface TargetOptions {
   repository?: string | undefined;
   maxAge?: string | undefined;
   refreshInterval?: string | undefined;
+  refuseBreakGlass?: boolean | undefined;
 }
 
 export async function resolveTarget(options: TargetOptions, cwd: string): Promise<RecordTarget> {
@@ -108,5 +111,6 @@ export async function resolveTarget(options: TargetOptions, cwd: string): Promis
     maxAgeMs,
     maxAgeSource,
     maxAgeNote,
+    refuseBreakGlass: options.refuseBreakGlass === true,
   };
 }

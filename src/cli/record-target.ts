@@ -10,6 +10,7 @@ export const RECORD_TARGET_OPTIONS = {
   "max-age": { type: "string" },
   "refresh-interval": { type: "string" },
   repository: { type: "string" },
+  "refuse-break-glass": { type: "boolean", default: false },
 } as const;
 
 /** The record target those options name (UsageError for a missing required one). */
@@ -21,6 +22,7 @@ export function recordTargetFrom(
     repository?: string;
     "max-age"?: string;
     "refresh-interval"?: string;
+    "refuse-break-glass"?: boolean;
   },
   cwd: string,
 ): Promise<RecordTarget> {
@@ -32,6 +34,7 @@ export function recordTargetFrom(
       repository: values.repository,
       maxAge: values["max-age"],
       refreshInterval: values["refresh-interval"],
+      refuseBreakGlass: values["refuse-break-glass"],
     },
     cwd,
   );

@@ -62,7 +62,13 @@ export async function verifyRecordsBetween(
   if (last === null || newest.unchanged) return 0;
   // Older records are judged as records, not as the deployable head: no max-age (they are old by
   // nature), no sequence-above-last check (that is the walk's job).
-  const intermediateCtx: RecordVerificationContext = { ...ctx, lastAccepted: null, maxAgeMs: null };
+  // Nor --refuse-break-glass: it is about the tree deployed, and an intermediate's is not.
+  const intermediateCtx: RecordVerificationContext = {
+    ...ctx,
+    lastAccepted: null,
+    maxAgeMs: null,
+    refuseBreakGlass: false,
+  };
   let current = newest;
   let checked = 0;
   for (;;) {

@@ -17,7 +17,8 @@ export type RecordRefusalCode =
   | "ISSUED_IN_FUTURE"
   | "EXPIRED"
   | "SEQUENCE_NOT_INCREASING"
-  | "NOT_DESCENDANT";
+  | "NOT_DESCENDANT"
+  | "BREAK_GLASS_REFUSED";
 
 /** One sentence per code: what the refusal means for the operator. */
 export const REFUSAL_MESSAGES: Record<RecordRefusalCode, string> = {
@@ -37,6 +38,8 @@ export const REFUSAL_MESSAGES: Record<RecordRefusalCode, string> = {
   EXPIRED: "the record is older than the allowed maximum age (freeze)",
   SEQUENCE_NOT_INCREASING: "the record's sequence is not above the last accepted one (replay or rollback)",
   NOT_DESCENDANT: "the record does not descend from the last accepted record (rollback or forked history)",
+  BREAK_GLASS_REFUSED:
+    "the record passed through the break-glass path, and this agent refuses break-glass records (--refuse-break-glass)",
 };
 
 export class RecordVerificationError extends Error {

@@ -8,6 +8,13 @@
  * the same trailers, so agents already deployed accept it; its body starts with the fixed refresh
  * paragraph (refreshSummary), which the parser reads and the verifier checks against the parents.
  *
+ * Promotion and break-glass (issue 18) are marks on a record: optional fields written as fixed
+ * paragraphs at the start of the body (after the refresh paragraph, if any), for the reason the
+ * refresh paragraph is one (docs/architecture.md, "Record contract"): a new trailer would make every
+ * agent deployed today refuse the record and every record after it. The signature covers the whole
+ * message, so the marks are as authenticated as the trailers; the parser reads them only at their
+ * place and in their one canonical spelling, and refuses a mark-looking paragraph anywhere else.
+ *
  * Formatting is total over valid fields and parsing is strict: every required trailer exactly once
  * (Approved-By at least once), every value in its canonical form, no unknown trailer. A parser that
  * tolerated variants would let two different messages mean the same record, or one message mean
@@ -63,6 +70,30 @@ export interface RecordFields {
   issuedAt: string;
   /** Uppercase hex fingerprint of the OpenPGP key that signs the record. */
   key: string;
+  /**
+   * Promotion mark: the record of another (or the same) environment whose tree this record's tree,
+   * or its promoted directory, equals (policy `promotion`, src/core/promotion). Absent: not a promotion.
+   */
+  promotedFrom?: PromotedFrom;
+  /**
+   * Break-glass mark: this record's pull request passed through the break-glass path (policy
+   * `break_glass`, src/core/break-glass) without the rules it did not satisfy. Absent: a normal record.
+   */
+  breakGlass?: BreakGlassMark;
+}
+
+export interface PromotedFrom {
+  /** The environment whose record was matched, e.g. "staging". */
+  environment: string;
+  /** That record's Pullgate-Sequence. */
+  sequence: number;
+  /** That record's commit (40-hex). */
+  recordCommit: string;
+}
+
+export interface BreakGlassMark {
+  /** The policy admins whose approvals opened the break-glass path: at least two, distinct. */
+  approvedBy: string[];
 }
 
 export interface RecordMessageParse {
@@ -140,6 +171,31 @@ export function fieldProblems(fields: RecordFields): string[] {
     "an RFC 3339 UTC time like 2026-01-02T03:04:05Z",
   );
   check(FINGERPRINT.test(fields.key), TRAILER.key, fields.key, "an uppercase hex key fingerprint");
+  problems.push(...markProblems(fields));
+  return problems;
+}
+
+/** Why the optional marks are not canonical (empty when they are, or are absent). */
+function markProblems(fields: RecordFields): string[] {
+  const problems: string[] = [];
+  const from = fields.promotedFrom;
+  if (from !== undefined) {
+    if (!ENVIRONMENT.test(from.environment))
+      problems.push(`promoted-from: ${JSON.stringify(from.environment)} is not an environment name`);
+    if (!isPositiveInteger(from.sequence))
+      problems.push(`promoted-from: ${JSON.stringify(from.sequence)} is not a positive integer`);
+    if (!SHA1.test(from.recordCommit))
+      problems.push(`promoted-from: ${JSON.stringify(from.recordCommit)} is not a 40-hex commit SHA`);
+  }
+  const glass = fields.breakGlass;
+  if (glass !== undefined) {
+    // No admin alone (src/core/break-glass): a mark naming fewer than two distinct admins is not one.
+    const distinct = new Set(glass.approvedBy.map((login) => login.toLowerCase()));
+    if (glass.approvedBy.length < 2) problems.push("break-glass: at least two approving admins are required");
+    if (distinct.size !== glass.approvedBy.length) problems.push("break-glass: an admin is listed twice");
+    for (const login of glass.approvedBy)
+      if (!LOGIN.test(login)) problems.push(`break-glass: ${JSON.stringify(login)} is not a GitHub login`);
+  }
   return problems;
 }
 
@@ -195,6 +251,46 @@ export function refreshSummary(previousSequence: number): string {
 }
 
 const REFRESH_PREFIX = "Refresh of record #";
+const BREAK_GLASS_PREFIX = "Break-glass: ";
+const PROMOTION_PREFIX = "Promoted from ";
+
+/**
+ * The break-glass paragraph, byte for byte: the pull request (the record's Pullgate-Pull-Request)
+ * and the admins whose approvals opened the path.
+ */
+export function breakGlassParagraph(pullRequest: number, mark: BreakGlassMark): string {
+  return (
+    `${BREAK_GLASS_PREFIX}pull request #${pullRequest} passed without the rules it did not satisfy, ` +
+    `on the approvals of policy admins ${mark.approvedBy.map((login) => `@${login}`).join(", ")}.`
+  );
+}
+
+/** The promotion paragraph, byte for byte. */
+export function promotionParagraph(from: PromotedFrom): string {
+  return (
+    `${PROMOTION_PREFIX}${from.environment} record #${from.sequence} (${from.recordCommit}): ` +
+    `the tree this record approves was recorded there first.`
+  );
+}
+
+const BREAK_GLASS_LINE =
+  /^Break-glass: pull request #([1-9][0-9]{0,15}) passed without the rules it did not satisfy, on the approvals of policy admins (@[^,\s]+(?:, @[^,\s]+)*)\.$/;
+const PROMOTION_LINE =
+  /^Promoted from (\S+) record #([1-9][0-9]{0,15}) \(([0-9a-f]{40})\): the tree this record approves was recorded there first\.$/;
+
+/** Whether a body paragraph looks like one of the app's own fixed paragraphs. */
+function isMarkLike(paragraph: string): boolean {
+  return paragraph.startsWith(REFRESH_PREFIX) || isNewMarkLike(paragraph);
+}
+
+/**
+ * Whether a paragraph looks like a break-glass or promotion mark. Only these are refused out of
+ * place: a refresh paragraph later in the body has always been plain text to the parser, and
+ * records already published keep parsing exactly as before.
+ */
+function isNewMarkLike(paragraph: string): boolean {
+  return paragraph.startsWith(BREAK_GLASS_PREFIX) || paragraph.startsWith(PROMOTION_PREFIX);
+}
 
 /**
  * git interpret-trailers ends the message at the first line that starts with "---" followed by
@@ -244,7 +340,7 @@ export function formatRecordMessage(fields: RecordFields, options: FormatOptions
   if (seal !== null && !SAFE_TEXT.test(seal)) throw new Error("invalid Argo CD seal justification");
 
   const paragraphs = [recordSubject(fields)];
-  const body = formatBody(options);
+  const body = formatBody(fields, options);
   if (body !== "") paragraphs.push(body);
   paragraphs.push(trailerParagraph(fields, seal));
   return paragraphs.join("\n\n") + "\n";
@@ -270,10 +366,21 @@ function trailerParagraph(fields: RecordFields, seal: string | null): string {
   return trailers.map(([k, v]) => `${k}: ${v}`).join("\n");
 }
 
-function formatBody(options: FormatOptions): string {
+function formatBody(fields: RecordFields, options: FormatOptions): string {
   const parts: string[] = [];
-  if (options.summary !== undefined && options.summary.trim() !== "") {
-    const summary = options.summary.replace(/\r/g, "").trim();
+  let summary = options.summary?.replace(/\r/g, "").trim() ?? "";
+  // The app's fixed paragraphs come first, in this order: refresh, break-glass, promotion.
+  if (summary.startsWith(REFRESH_PREFIX)) {
+    const [refresh = "", ...rest] = summary.split("\n\n");
+    parts.push(refresh);
+    summary = rest.join("\n\n").trim();
+  }
+  if (fields.breakGlass !== undefined) parts.push(breakGlassParagraph(fields.pullRequest, fields.breakGlass));
+  if (fields.promotedFrom !== undefined) parts.push(promotionParagraph(fields.promotedFrom));
+  if (summary !== "") {
+    // Free text must never be read as one of the fixed paragraphs (a mark the app did not mean).
+    if (summary.split(/\n\n+/).some(isMarkLike))
+      throw new Error("summary must not contain a refresh, break-glass or promotion paragraph");
     // A blank-line-separated paragraph made of "Key: value" lines would be read as trailers by
     // humans skimming; the trailers paragraph is always last, so git is not confused, but keep the
     // body visibly prose by refusing lines that start with our trailer prefix.
@@ -419,24 +526,120 @@ export function parseRecordMessage(message: string): RecordMessageParse {
   if (errors.length === 0 && trailerLines.join("\n") !== trailerParagraph(fields, seal)) {
     errors.push("trailers are not in the canonical order");
   }
-  const refreshOf = readRefreshParagraph(body, fields.sequence, errors);
+  const marks = readBodyMarks(body, fields, errors);
   if (errors.length > 0) return fail(subject, body);
   return {
-    fields,
+    fields: {
+      ...fields,
+      ...(marks.breakGlass === undefined ? {} : { breakGlass: marks.breakGlass }),
+      ...(marks.promotedFrom === undefined ? {} : { promotedFrom: marks.promotedFrom }),
+    },
     errors,
     subject,
     body,
     argocdSeal: values.get(TRAILER.argocdSeal)?.[0] ?? null,
-    refreshOf,
+    refreshOf: marks.refreshOf,
   };
 }
 
-/** The re-issued sequence when the body starts with the refresh paragraph; errors for a near miss. */
-function readRefreshParagraph(body: string, sequence: number, errors: string[]): number | null {
-  const first = body.split("\n\n")[0] ?? "";
+/**
+ * The app's fixed paragraphs at the start of the body: [refresh] [break-glass] [promotion], each
+ * optional, each in its one canonical spelling. Only that place counts (what follows may quote data
+ * from GitHub, which must never be able to add or hide a mark), and a break-glass or promotion
+ * paragraph anywhere else, out of order, or twice, is an error rather than ignored text.
+ */
+function readBodyMarks(
+  body: string,
+  fields: RecordFields,
+  errors: string[],
+): { refreshOf: number | null; breakGlass?: BreakGlassMark; promotedFrom?: PromotedFrom } {
+  const paragraphs = body === "" ? [] : body.split("\n\n");
+  let at = 0;
+  let refreshOf: number | null = null;
+  let breakGlass: BreakGlassMark | undefined;
+  let promotedFrom: PromotedFrom | undefined;
+  if (paragraphs[at]?.startsWith(REFRESH_PREFIX)) {
+    refreshOf = readRefreshParagraph(paragraphs[at] ?? "", fields.sequence, errors);
+    at++;
+  }
+  if (paragraphs[at]?.startsWith(BREAK_GLASS_PREFIX)) {
+    breakGlass = readBreakGlassParagraph(paragraphs[at] ?? "", fields, errors);
+    at++;
+  }
+  if (paragraphs[at]?.startsWith(PROMOTION_PREFIX)) {
+    promotedFrom = readPromotionParagraph(paragraphs[at] ?? "", errors);
+    at++;
+  }
+  const stray = paragraphs.slice(at).findIndex(isNewMarkLike);
+  if (stray >= 0) {
+    errors.push(
+      `body paragraph ${at + stray + 1} looks like a break-glass or promotion paragraph out of its place ` +
+        "(they come first, after a refresh paragraph, in that order, once each)",
+    );
+  }
+  return {
+    refreshOf,
+    ...(breakGlass === undefined ? {} : { breakGlass }),
+    ...(promotedFrom === undefined ? {} : { promotedFrom }),
+  };
+}
+
+function readBreakGlassParagraph(
+  paragraph: string,
+  fields: RecordFields,
+  errors: string[],
+): BreakGlassMark | undefined {
+  const m = BREAK_GLASS_LINE.exec(paragraph);
+  if (m === null || m[1] === undefined || m[2] === undefined) {
+    errors.push(
+      `the break-glass paragraph is not in its canonical form: ${JSON.stringify(paragraph.slice(0, 120))}`,
+    );
+    return undefined;
+  }
+  if (Number(m[1]) !== fields.pullRequest) {
+    errors.push(`the break-glass paragraph names PR #${m[1]}, the record PR #${fields.pullRequest}`);
+    return undefined;
+  }
+  const mark: BreakGlassMark = { approvedBy: m[2].split(", ").map((entry) => entry.slice(1)) };
+  const problems = markProblems({ ...fields, breakGlass: mark });
+  if (problems.length > 0) {
+    errors.push(...problems);
+    return undefined;
+  }
+  // One spelling per mark: re-formatting must give back the very paragraph.
+  if (breakGlassParagraph(fields.pullRequest, mark) !== paragraph) {
+    errors.push("the break-glass paragraph is not in its canonical form");
+    return undefined;
+  }
+  return mark;
+}
+
+function readPromotionParagraph(paragraph: string, errors: string[]): PromotedFrom | undefined {
+  const m = PROMOTION_LINE.exec(paragraph);
+  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) {
+    errors.push(
+      `the promotion paragraph is not in its canonical form: ${JSON.stringify(paragraph.slice(0, 120))}`,
+    );
+    return undefined;
+  }
+  const from: PromotedFrom = { environment: m[1], sequence: Number(m[2]), recordCommit: m[3] };
+  if (!ENVIRONMENT.test(from.environment) || !Number.isSafeInteger(from.sequence)) {
+    errors.push(
+      `the promotion paragraph names ${JSON.stringify(from.environment)} #${m[2]}, not an environment and sequence`,
+    );
+    return undefined;
+  }
+  if (promotionParagraph(from) !== paragraph) {
+    errors.push("the promotion paragraph is not in its canonical form");
+    return undefined;
+  }
+  return from;
+}
+
+/** The re-issued sequence from the body's first paragraph (the refresh paragraph); errors for a near miss. */
+function readRefreshParagraph(first: string, sequence: number, errors: string[]): number | null {
   // Only the first paragraph counts: it is the app's own text (the decision block that may follow
   // quotes data from GitHub, which must never be able to turn a record into a refresh).
-  if (!first.startsWith(REFRESH_PREFIX)) return null;
   if (sequence < 2 || first !== refreshSummary(sequence - 1)) {
     errors.push(
       `the refresh paragraph must be exactly ${JSON.stringify(refreshSummary(Math.max(1, sequence - 1)))}`,

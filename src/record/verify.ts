@@ -54,6 +54,12 @@ export interface RecordVerificationContext {
    * time and Pullgate-Issued-At. Default CLOCK_SKEW_MS (5 minutes, src/record/time.ts).
    */
   maxClockSkewMs?: number;
+  /**
+   * Refuse a record marked break-glass (`--refuse-break-glass`): BREAK_GLASS_REFUSED. Judged on the
+   * record to deploy only: a break-glass record between the last accepted one and a normal record
+   * above it is verified like any other (its tree is not the one deployed).
+   */
+  refuseBreakGlass?: boolean;
 }
 
 export interface VerifiedRecord {
@@ -88,10 +94,12 @@ export async function verifyRecord(
   checkRepositoryAndEnvironment(fields, ctx);
   const previous = checkParents(commit, fields, input);
   const refresh = checkRefresh(fields, refreshOf, previous);
+  checkRefreshMarks(fields, previous, refresh);
   checkTree(commit, fields, input);
   checkFreshness(fields, ctx);
   const unchanged = checkSequence(input, fields, ctx);
   if (!unchanged) checkDescent(input, ctx);
+  checkBreakGlass(fields, ctx);
   return { recordCommit: input.recordCommit, fields, commit, signer, unchanged, refresh, signedAt };
 }
 
@@ -301,6 +309,36 @@ export function checkRefresh(
     );
   }
   return sameSource;
+}
+
+/**
+ * A refresh re-issues its previous record, marks included: a refresh of a break-glass record is
+ * break-glass too (else one refresh would launder the emergency tree past --refuse-break-glass),
+ * and a refresh of a promotion names the same source record.
+ */
+export function checkRefreshMarks(
+  fields: RecordFields,
+  previous: RecordFields | null,
+  refresh: boolean,
+): void {
+  if (!refresh || previous === null) return;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (!same(fields.breakGlass, previous.breakGlass) || !same(fields.promotedFrom, previous.promotedFrom)) {
+    refuse(
+      "PARENTS_INVALID",
+      `record #${fields.sequence} re-issues #${previous.sequence}'s source but not its break-glass and promotion marks`,
+    );
+  }
+}
+
+/** With refuseBreakGlass, a break-glass record is not deployed. */
+export function checkBreakGlass(fields: RecordFields, ctx: RecordVerificationContext): void {
+  if (ctx.refuseBreakGlass !== true || fields.breakGlass === undefined) return;
+  refuse(
+    "BREAK_GLASS_REFUSED",
+    `record #${fields.sequence} (PR #${fields.pullRequest}) passed through break-glass on the approvals of ` +
+      `${fields.breakGlass.approvedBy.map((login) => `@${login}`).join(", ")}, and --refuse-break-glass is set`,
+  );
 }
 
 /** The record's tree is the named source tree, which is the named source commit's tree. */

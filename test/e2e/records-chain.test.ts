@@ -109,6 +109,7 @@ describe("e2e: merges publish a verifiable record chain", () => {
       sourceCommit: source,
       sourceTree: (await git(h, clone, ["rev-parse", `${source}^{tree}`])).trim(),
       recordCommit: head,
+      refuseBreakGlass: false,
       rollbackProtection: true,
       maxAgeSeconds: 50 * 3600,
     });

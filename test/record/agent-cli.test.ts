@@ -135,6 +135,45 @@ describe("pullgate agent", () => {
     expect(readFileSync(join(t.workdir, "app.yaml"), "utf8")).toBe("v1");
   });
 
+  it("shows break-glass and promotion, and with --refuse-break-glass keeps what runs instead of deploying a break-glass record", async () => {
+    const t = setup("break-glass");
+    const s1 = commitFiles(t.work, { "app.yaml": "v1" });
+    const staging = "9".repeat(40);
+    const r1 = await publishRecord(t.bare, key, s1, 1, null, {
+      promotedFrom: { environment: "staging", sequence: 4, recordCommit: staging },
+    });
+    const first = await t.once(["--refuse-break-glass"]);
+    expect(first).toMatchObject({
+      code: 0,
+      json: {
+        sequence: 1,
+        deployed: true,
+        promotedFrom: { environment: "staging", sequence: 4, recordCommit: staging },
+      },
+    });
+    expect(first.json).not.toHaveProperty("breakGlass");
+    expect(first.err).toMatch(/promoted from staging #4 \(999999999999\)/);
+
+    const s2 = commitFiles(t.work, { "app.yaml": "emergency" });
+    const r2 = await publishRecord(t.bare, key, s2, 2, r1, { breakGlass: { approvedBy: ["carol", "dave"] } });
+    const refused = await t.once(["--refuse-break-glass"]);
+    expect(refused).toMatchObject({ code: 1, json: { verified: false, code: "BREAK_GLASS_REFUSED" } });
+    expect(refused.err).toMatch(/REFUSED BREAK_GLASS_REFUSED: .*@carol, @dave.*keeping #1/);
+    expect(readFileSync(join(t.workdir, "app.yaml"), "utf8")).toBe("v1");
+    expect(t.runs()).toEqual([`1 ${r1} v1`]);
+
+    // Without the flag the same record deploys, and says so loudly.
+    const accepted = await t.once();
+    expect(accepted).toMatchObject({
+      code: 0,
+      json: { sequence: 2, recordCommit: r2, changed: true, breakGlass: { approvedBy: ["carol", "dave"] } },
+    });
+    expect(accepted.err).toMatch(
+      /BREAK-GLASS: passed without the rules it did not satisfy, on the approvals of @carol, @dave/,
+    );
+    expect(readFileSync(join(t.workdir, "app.yaml"), "utf8")).toBe("emergency");
+  });
+
   it("a failing --exec keeps the previous tree in the workdir and is retried next tick", async () => {
     const t = setup("exec-fails");
     const s1 = commitFiles(t.work, { "app.yaml": "v1" });

@@ -182,6 +182,7 @@ describe("pullgate keygen + verify", () => {
     expect(Object.keys(second.json ?? {}).sort()).toEqual([
       "maxAgeSeconds",
       "recordCommit",
+      "refuseBreakGlass",
       "rollbackProtection",
       "sequence",
       "sourceCommit",
@@ -433,6 +434,34 @@ describe("pullgate keygen + verify", () => {
       expect(text.out.join("\n")).toMatch(/; max-age 50h \(default: 2 × refresh interval 24h \+ 2h\)$/);
       expect((await verify(args(["--max-age", "0s"]), root)).code).toBe(2);
       expect((await verify(args(["--refresh-interval", "soon"]), root)).code).toBe(2);
+    });
+
+    it("a break-glass record: shown by verify, refused with --refuse-break-glass (BREAK_GLASS_REFUSED)", async () => {
+      const emergency = commitFiles(work, { "app.yaml": "v: emergency\n" });
+      const marked = await publishRecord(bare, key, emergency, 2, r1, {
+        breakGlass: { approvedBy: ["carol", "dave"] },
+        promotedFrom: { environment: "staging", sequence: 3, recordCommit: r1 },
+      });
+      const shown = await verify(args(), root);
+      expect(shown).toMatchObject({
+        code: 0,
+        json: {
+          verified: true,
+          recordCommit: marked,
+          breakGlass: { approvedBy: ["carol", "dave"] },
+          promotedFrom: { environment: "staging", sequence: 3, recordCommit: r1 },
+          refuseBreakGlass: false,
+        },
+      });
+      const text = io(root);
+      expect(await main(["verify", ...args()], text)).toBe(0);
+      expect(text.out.join("\n")).toMatch(/BREAK-GLASS: .*@carol, @dave; promoted from staging #3/);
+      const refused = await verify(args(["--refuse-break-glass"]), root);
+      expect(refused).toMatchObject({
+        code: 1,
+        json: { verified: false, code: "BREAK_GLASS_REFUSED", refuseBreakGlass: true },
+      });
+      expect(refused.err).toMatch(/REFUSED BREAK_GLASS_REFUSED: .*PR #12.*--refuse-break-glass/);
     });
 
     it("a record with wrong parents: PARENTS_INVALID", async () => {

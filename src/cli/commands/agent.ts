@@ -48,6 +48,11 @@ function outcomeJson(outcome: TickOutcome | null): Record<string, unknown> {
     deployed,
     changed: outcome.kind === "deployed",
     outcome: outcome.kind,
+    // Present only on marked records (docs/agents.md): the document of a normal record is unchanged.
+    ...(record.fields.breakGlass === undefined
+      ? {}
+      : { breakGlass: { approvedBy: [...record.fields.breakGlass.approvedBy] } }),
+    ...(record.fields.promotedFrom === undefined ? {} : { promotedFrom: { ...record.fields.promotedFrom } }),
     ...(outcome.kind === "deploy-failed" || outcome.kind === "deferred" ? { reason: outcome.reason } : {}),
   };
 }
@@ -101,7 +106,7 @@ export const command: Command = {
   usage:
     "agent --repo URL --environment ENV --keys PATH --workdir DIR [--state FILE] [--interval DUR] [--exec CMD] " +
     "[--exec-timeout DUR] [--shutdown-grace DUR] [--git-timeout DUR] [--max-age DUR|none] [--refresh-interval DUR] " +
-    "[--repository OWNER/NAME] [--log-format text|json] [--metrics-port N] [--metrics-host ADDR] [--once] [--json]",
+    "[--repository OWNER/NAME] [--refuse-break-glass] [--log-format text|json] [--metrics-port N] [--metrics-host ADDR] [--once] [--json]",
   summary:
     "Pull-based deploy loop: fetch, verify, check the verified tree out into DIR, run CMD for each new tree",
   async run(argv, io) {

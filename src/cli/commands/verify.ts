@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { describeMarks } from "../../agent/agent.js";
 import { fetchAndVerify } from "../../agent/fetch-verify.js";
 import { GitCache } from "../../agent/git.js";
 import { readState, StateError, writeStateAtomic } from "../../agent/state.js";
@@ -14,7 +15,7 @@ import { printJson } from "../io.js";
 export const command: Command = {
   usage:
     "verify --repo URL|DIR --environment ENV --keys PATH [--state FILE] [--max-age DUR|none] " +
-    "[--refresh-interval DUR] [--repository OWNER/NAME] [--json]",
+    "[--refresh-interval DUR] [--repository OWNER/NAME] [--refuse-break-glass] [--json]",
   summary:
     "Fetch approved/<ENV> and verify its newest record (signature, repository, environment, tree, sequence, age)",
   async run(argv, io) {
@@ -93,6 +94,12 @@ export const command: Command = {
         sourceCommit: fields.sourceCommit,
         sourceTree: fields.sourceTree,
         recordCommit: record.recordCommit,
+        // Present only on marked records, so the document of a normal record is unchanged.
+        ...(fields.breakGlass === undefined
+          ? {}
+          : { breakGlass: { approvedBy: fields.breakGlass.approvedBy } }),
+        ...(fields.promotedFrom === undefined ? {} : { promotedFrom: fields.promotedFrom }),
+        refuseBreakGlass: target.refuseBreakGlass,
         ...protection,
       };
       if (values.json) printJson(io, result);
@@ -100,7 +107,8 @@ export const command: Command = {
         io.stdout(
           `verified ${target.repository} approved/${target.environment} #${fields.sequence}: record ${record.recordCommit}, ` +
             `source ${fields.sourceCommit} (PR #${fields.pullRequest}, approved by ${fields.approvedBy.join(", ")}, ` +
-            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}; ` +
+            `signed by ${record.signer}, issued ${fields.issuedAt})${record.unchanged ? " (already accepted)" : ""}` +
+            `${describeMarks(fields)}; ` +
             target.maxAgeNote,
         );
       }
@@ -108,7 +116,13 @@ export const command: Command = {
     } catch (error) {
       if (!(error instanceof RecordVerificationError)) throw error;
       if (values.json)
-        printJson(io, { verified: false, code: error.code, reason: error.message, ...protection });
+        printJson(io, {
+          verified: false,
+          code: error.code,
+          reason: error.message,
+          refuseBreakGlass: target.refuseBreakGlass,
+          ...protection,
+        });
       io.stderr(`pullgate verify: REFUSED ${error.code}: ${error.message}`);
       if (error.code === "WRONG_REPOSITORY" && target.repositoryDerived) {
         io.stderr(

@@ -54,10 +54,26 @@ export interface SettingsDoc {
   protection?: ProtectionDoc;
 }
 
+export interface PromotionDoc {
+  from: string;
+  min_age: string;
+  path?: string;
+  from_path?: string;
+}
+
+export interface BreakGlassDoc {
+  enabled: boolean;
+  label?: string;
+  approvals?: number;
+  admins?: string[];
+}
+
 export interface BranchDoc extends SettingsDoc {
   branch: string;
   environment?: string;
   paths?: PathRuleDoc[];
+  promotion?: PromotionDoc;
+  break_glass?: BreakGlassDoc;
 }
 
 export interface PolicyDoc {

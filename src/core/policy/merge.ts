@@ -1,7 +1,7 @@
 import { canonicalJson } from "./digest.js";
 import type { BranchDoc } from "./document.js";
 import { isGlob, matchesBranch } from "./glob.js";
-import { fileLayers, pathRulesOf, type ParsedPolicy } from "./parse.js";
+import { breakGlassOf, fileLayers, pathRulesOf, promotionOf, type ParsedPolicy } from "./parse.js";
 import { DEFAULT_REFRESH_INTERVAL, refreshLooserThan } from "./refresh-interval.js";
 import { sensitivePathsFor } from "./sensitive.js";
 import {
@@ -16,11 +16,13 @@ import {
 import {
   SIGNER_IDENTITY_RANK,
   type BranchPolicy,
+  type BreakGlassPolicy,
   type KeyScope,
   type PathRule,
   type Policy,
   type PolicyError,
   type ProtectionMode,
+  type PromotionPolicy,
   type SignerIdentity,
 } from "./types.js";
 import { sortErrors } from "./validate.js";
@@ -209,6 +211,7 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
       repo,
       repoError,
     );
+    const marks = mergeMarks(baselinePolicy, repoEntry, repoIndex, label, org, repo, repoError);
     branches.push({
       branch: orgEntry.branch,
       environment,
@@ -216,6 +219,7 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
       reviews: merged.reviews,
       pathRules: mergePathRules(baselinePolicy.pathRules, repoEntry, repoIndex, label, repo, repoError),
       protection: merged.protection,
+      ...marks,
     });
   });
 
@@ -273,6 +277,8 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
       reviews: merged.reviews,
       pathRules: pathRulesOf(repoEntry),
       protection: merged.protection,
+      // The org's defaults carry no break-glass: this branch may only have it off.
+      ...mergeMarks({}, repoEntry, repoIndex, label, org, repo, repoError),
     });
   });
 
@@ -429,5 +435,93 @@ function mergePathRules(
     byName.set(rule.name, canonicalJson(rule));
     out.push({ ...rule, from: normalizePrincipals(rule.from) });
   });
+  return out;
+}
+
+/**
+ * `promotion` and `break_glass` of one branch (docs/policy.md, "Org and repository policies"). A
+ * repository may add a promotion rule or lengthen the org's min_age, never change what the org's
+ * rule promotes from; it may turn break-glass off, ask for more admins or name fewer, never turn it
+ * on where the org has it off, change its label, or add admins.
+ */
+function mergeMarks(
+  baseline: Pick<BranchPolicy, "promotion" | "breakGlass">,
+  repoEntry: BranchDoc | undefined,
+  repoIndex: number,
+  label: string,
+  org: ParsedPolicy,
+  repo: ParsedPolicy,
+  report: (at: Position, message: string) => void,
+): { promotion?: PromotionPolicy; breakGlass?: BreakGlassPolicy } {
+  const at = (...tokens: (string | number)[]) =>
+    repo.positions.valueAt(joinPointer("", "branches", repoIndex, ...tokens));
+  const out: { promotion?: PromotionPolicy; breakGlass?: BreakGlassPolicy } = {};
+
+  const orgPromotion = baseline.promotion;
+  const repoPromotion = promotionOf(repoEntry);
+  if (repoPromotion !== undefined && orgPromotion !== undefined) {
+    if (
+      repoPromotion.from !== orgPromotion.from ||
+      repoPromotion.path !== orgPromotion.path ||
+      repoPromotion.fromPath !== orgPromotion.fromPath
+    ) {
+      report(
+        at("promotion"),
+        `${label}: promotion differs from the org's (from \`${orgPromotion.from}\`${orgPromotion.path === null ? "" : `, path \`${orgPromotion.path}\``}); a repository may only lengthen min_age`,
+      );
+    } else if (repoPromotion.minAgeMs < orgPromotion.minAgeMs) {
+      report(
+        at("promotion", "min_age"),
+        `${label}: promotion.min_age \`${repoEntry?.promotion?.min_age ?? ""}\` is shorter than the org's: a tree could be promoted before it ran long enough`,
+      );
+    }
+  }
+  const promotion = repoPromotion ?? orgPromotion;
+  if (promotion !== undefined) out.promotion = promotion;
+
+  const orgGlass = baseline.breakGlass;
+  const repoDoc = repoEntry?.break_glass;
+  if (repoDoc === undefined) {
+    if (orgGlass !== undefined) out.breakGlass = orgGlass;
+    return out;
+  }
+  const admins = orgGlass?.admins ?? org.policy.admins;
+  // Unwritten keys inherit the org's values, admins included.
+  const repoGlass = breakGlassOf(repoEntry, admins) as BreakGlassPolicy;
+  const merged: BreakGlassPolicy = {
+    ...repoGlass,
+    label: repoDoc.label ?? orgGlass?.label ?? repoGlass.label,
+    approvals: repoDoc.approvals ?? orgGlass?.approvals ?? repoGlass.approvals,
+  };
+  if (merged.enabled && orgGlass?.enabled !== true) {
+    report(
+      at("break_glass", "enabled"),
+      `${label}: break_glass.enabled is true, the org's is off (unset or false); only the org can open the emergency path`,
+    );
+  }
+  if (merged.enabled && orgGlass !== undefined) {
+    if (merged.label !== orgGlass.label) {
+      report(
+        at("break_glass", "label"),
+        `${label}: break_glass.label \`${merged.label}\` differs from the org's \`${orgGlass.label}\`; the label is the org's`,
+      );
+    }
+    if (merged.approvals < orgGlass.approvals) {
+      report(
+        at("break_glass", "approvals"),
+        `${label}: break_glass.approvals ${merged.approvals} is looser than the org's ${orgGlass.approvals}: fewer admins could open the emergency path`,
+      );
+    }
+    const allowed = new Set(orgGlass.admins);
+    merged.admins.forEach((admin, index) => {
+      if (allowed.has(admin)) return;
+      report(
+        repoDoc.admins === undefined ? at("break_glass") : at("break_glass", "admins", index),
+        `${label}: break_glass.admins: \`${admin}\` is not one of the org's break-glass admins (${show(orgGlass.admins)})`,
+      );
+    });
+  }
+  // Off is the default: not in the effective policy (its digest does not change with writing it).
+  if (merged.enabled) out.breakGlass = merged;
   return out;
 }

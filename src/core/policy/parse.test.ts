@@ -282,7 +282,7 @@ describe("parsePolicy: errors with line and column", () => {
     ["version: 1\nbranches:\n  - environment: x\n", "3:5: branches[0]: missing required key `branch`"],
     [
       "version: 1\nbranches:\n  - branch: main\n    reveiws: {}\n",
-      "4:5: unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection",
+      "4:5: unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass",
     ],
     [
       "version: 1\nbranches:\n  - branch: refs/heads/..\n",
@@ -429,7 +429,7 @@ describe("parsePolicy: errors with line and column", () => {
         "version: 1\nbranches:\n  - branch: main\n    __proto__: {reviews: {required_approvals: 0}}\n",
       ),
     ).toEqual([
-      "4:5: unknown key `__proto__` in branches[0]; allowed: branch, environment, signatures, reviews, paths, protection",
+      "4:5: unknown key `__proto__` in branches[0]; allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass",
     ]);
     expect(({} as Record<string, unknown>).admins).toBeUndefined();
     expect(errorsOf("version: 1\nconstructor: 1\n")).toHaveLength(1);

@@ -7,7 +7,15 @@ import {
 } from "./refresh-interval.js";
 import { sensitivePathsFor } from "./sensitive.js";
 import { normalizePrincipals, resolveSettings, type Layer, type Origins } from "./settings.js";
-import type { BranchPolicy, PathRule, Policy, PolicyError } from "./types.js";
+import type {
+  BranchPolicy,
+  BreakGlassPolicy,
+  PathRule,
+  Policy,
+  PolicyError,
+  Principal,
+  PromotionPolicy,
+} from "./types.js";
 import { describePointer, sortErrors, validatePolicyDocument } from "./validate.js";
 import { joinPointer, loadYamlWithPositions, type PositionMap } from "./yaml-positions.js";
 
@@ -95,6 +103,39 @@ export function fileLayers(
   return layers;
 }
 
+/** Default `break_glass.label` (src/core/break-glass uses the same). */
+export const DEFAULT_BREAK_GLASS_LABEL = "pullgate/break-glass";
+export const DEFAULT_BREAK_GLASS_APPROVALS = 2;
+/** `promotion.min_age` may not exceed this (a year: anything longer is a typo). */
+export const MAX_PROMOTION_MIN_AGE_MS = 365 * 86_400_000;
+
+/** The entry's `promotion`, or undefined when it writes none (checkDocument refused bad values). */
+export function promotionOf(entry: BranchDoc | undefined): PromotionPolicy | undefined {
+  const doc = entry?.promotion;
+  if (doc === undefined) return undefined;
+  return {
+    from: doc.from,
+    minAgeMs: parseRefreshInterval(doc.min_age) ?? 0,
+    path: doc.path ?? null,
+    fromPath: doc.from_path ?? null,
+  };
+}
+
+/** The entry's `break_glass`, admins defaulting to `admins`; undefined when it writes none. */
+export function breakGlassOf(
+  entry: BranchDoc | undefined,
+  admins: readonly Principal[],
+): BreakGlassPolicy | undefined {
+  const doc = entry?.break_glass;
+  if (doc === undefined) return undefined;
+  return {
+    enabled: doc.enabled,
+    label: doc.label ?? DEFAULT_BREAK_GLASS_LABEL,
+    approvals: doc.approvals ?? DEFAULT_BREAK_GLASS_APPROVALS,
+    admins: normalizePrincipals(doc.admins ?? admins),
+  };
+}
+
 export function pathRulesOf(entry: BranchDoc | undefined): PathRule[] {
   return (entry?.paths ?? []).map((rule: PathRuleDoc) => ({
     name: rule.name ?? rule.paths[0] ?? "",
@@ -110,9 +151,12 @@ function buildPolicy(
   positions: PositionMap,
 ): { policy: Policy; origins: Origins[] } {
   const origins: Origins[] = [];
+  const admins = normalizePrincipals(document.admins ?? []);
   const branches: BranchPolicy[] = (document.branches ?? []).map((entry, index) => {
     const resolved = resolveSettings(fileLayers(document, file, positions, index));
     origins.push(resolved.origins);
+    const promotion = promotionOf(entry);
+    const breakGlass = breakGlassOf(entry, admins);
     return {
       branch: entry.branch,
       environment: entry.environment ?? entry.branch,
@@ -120,11 +164,15 @@ function buildPolicy(
       reviews: resolved.reviews,
       pathRules: pathRulesOf(entry),
       protection: resolved.protection,
+      // Only when in force: a policy that does not use them (or writes break-glass off, the
+      // default) keeps its digest.
+      ...(promotion === undefined ? {} : { promotion }),
+      ...(breakGlass?.enabled === true ? { breakGlass } : {}),
     };
   });
   const policy: Policy = {
     version: 1,
-    admins: normalizePrincipals(document.admins ?? []),
+    admins,
     // The defaults' keyrings count even when no branch uses them: a repository file may
     // inherit them for its own branches, and guarding an unused keyring costs nothing.
     sensitivePaths: sensitivePathsFor(
@@ -191,6 +239,7 @@ function checkDocument(document: PolicyDoc, file: string, positions: PositionMap
         `${where}: \`${entry.branch}\` is already matched by \`${shadow.branch}\` (line ${at.line}); the first match wins, so this entry would never apply`,
       );
     }
+    errors.push(...checkPromotionAndBreakGlass(entry, index, file, positions));
     const names = new Map<string, number>();
     pathRulesOf(entry).forEach((rule, ruleIndex) => {
       const rulePointer = joinPointer(pointer, "paths", ruleIndex);
@@ -212,5 +261,57 @@ function checkDocument(document: PolicyDoc, file: string, positions: PositionMap
       }
     });
   });
+  return errors;
+}
+
+/** `promotion` and `break_glass` of one branch entry: what the schema cannot say. */
+function checkPromotionAndBreakGlass(
+  entry: BranchDoc,
+  index: number,
+  file: string,
+  positions: PositionMap,
+): PolicyError[] {
+  const errors: PolicyError[] = [];
+  const error = (pointer: string, message: string) =>
+    errors.push({ file, ...positions.valueAt(pointer), message });
+  const pointer = joinPointer("", "branches", index);
+  const promotion = entry.promotion;
+  if (promotion !== undefined) {
+    const at = joinPointer(pointer, "promotion");
+    const ms = parseRefreshInterval(promotion.min_age);
+    if (ms === null || ms > MAX_PROMOTION_MIN_AGE_MS) {
+      error(
+        joinPointer(at, "min_age"),
+        `${describePointer(at)}.min_age: \`${promotion.min_age}\` must be "0" or a duration of at most 365d`,
+      );
+    }
+    if (promotion.from_path !== undefined && promotion.path === undefined) {
+      error(
+        joinPointer(at, "from_path"),
+        `${describePointer(at)}: \`from_path\` needs \`path\` (the promoted directory in this branch)`,
+      );
+    }
+    const environment = entry.environment ?? entry.branch;
+    const fromPath = promotion.from_path ?? promotion.path;
+    if (promotion.from === environment && (promotion.path === undefined || fromPath === promotion.path)) {
+      error(
+        joinPointer(at, "from"),
+        `${describePointer(at)}: promoting \`${environment}\` from itself ${promotion.path === undefined ? "(the whole tree)" : `(${promotion.path} from ${promotion.path})`} could never accept a change; name another environment, or a \`from_path\` other than \`path\``,
+      );
+    }
+  }
+  const glass = entry.break_glass;
+  if (glass?.admins !== undefined) {
+    const approvals = glass.approvals ?? DEFAULT_BREAK_GLASS_APPROVALS;
+    const people = normalizePrincipals(glass.admins);
+    // Only individual users are countable: a team may have any number of members.
+    if (people.every((p) => !p.includes("/")) && approvals > people.length) {
+      const at = joinPointer(pointer, "break_glass");
+      error(
+        joinPointer(at, glass.approvals === undefined ? "admins" : "approvals"),
+        `${describePointer(at)}: needs ${approvals} distinct admins and names ${people.length}; it could never be used`,
+      );
+    }
+  }
   return errors;
 }

@@ -10,6 +10,9 @@
 
 import { REFRESH_INTERVAL_PATTERN } from "./refresh-interval.js";
 
+/** `promotion.min_age`: the same grammar as `records.refresh_interval` ("0", or N and one unit). */
+const DURATION_PATTERN = REFRESH_INTERVAL_PATTERN;
+
 /** A URN, not a URL: the schema ships in the package (policies/), it is not served anywhere. */
 export const SCHEMA_ID = "urn:pullgate:policy-schema:1";
 
@@ -244,6 +247,77 @@ const pathRule = {
   },
 } as const;
 
+const environmentName = {
+  type: "string",
+  minLength: 1,
+  maxLength: 100,
+  pattern:
+    "^(?!.*\\.\\.)(?!.*\\.lock(?:/|$))[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?(?:/[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?)*$",
+  patternErrorMessage:
+    "must be letters, digits, '.', '_' and '-' (segments separated by '/'), usable in a git ref",
+} as const;
+
+const promotion = {
+  type: "object",
+  additionalProperties: false,
+  required: ["from", "min_age"],
+  description:
+    "What this branch records must first have been recorded on another environment, at least min_age before: the pull request's tree (or, with `path`, its promoted directory's tree) must equal one a record of `from` carries. See docs/policy.md, \"Promotion\".",
+  properties: {
+    from: {
+      ...environmentName,
+      description: "The environment whose records qualify, e.g. staging.",
+    },
+    min_age: {
+      type: "string",
+      pattern: DURATION_PATTERN,
+      patternErrorMessage: 'must be "0" or a duration such as "1h" (a whole number and one of s, m, h, d)',
+      description:
+        'How old the matching record must be (its Pullgate-Issued-At), at most 365d; "0": any age.',
+    },
+    path: {
+      ...repoPath,
+      description:
+        "Environments as directories of one branch: the promoted directory in this branch (envs/production). Default: none (the whole tree is promoted).",
+    },
+    from_path: {
+      ...repoPath,
+      description:
+        "Environments as directories: the directory whose tree in a record of `from` must equal `path`'s (envs/staging). Needs `path`. Default: `path`.",
+    },
+  },
+} as const;
+
+const breakGlass = {
+  type: "object",
+  additionalProperties: false,
+  required: ["enabled"],
+  description:
+    'The emergency path: a pull request with `label`, approved on its head by `approvals` distinct `admins` who neither wrote nor pushed to it, passes without the rules it does not satisfy; its record is marked break-glass. See docs/policy.md, "Break-glass".',
+  properties: {
+    enabled: { type: "boolean", description: "Whether break-glass can be used on this branch." },
+    label: {
+      type: "string",
+      minLength: 1,
+      maxLength: 50,
+      pattern: "^\\S(?:.*\\S)?$",
+      patternErrorMessage: "must be a GitHub label name without leading or trailing spaces",
+      description: 'The label that requests break-glass. Default: "pullgate/break-glass".',
+    },
+    approvals: {
+      type: "integer",
+      minimum: 2,
+      maximum: 20,
+      description:
+        "Distinct admins who must approve the current head; at least 2 (no admin alone). Default: 2.",
+    },
+    admins: {
+      ...principals("Who counts as an admin for break-glass. Default: the policy's `admins`."),
+      minItems: 1,
+    },
+  },
+} as const;
+
 const defaults = {
   type: "object",
   additionalProperties: false,
@@ -287,6 +361,8 @@ const branch = {
       description: "Extra per-path rules for this branch. Default: [].",
     },
     protection,
+    promotion,
+    break_glass: breakGlass,
   },
 } as const;
 

@@ -35,6 +35,38 @@ export interface BranchPolicy {
   /** Extra per-path rules: changes under these paths need N approvals from these principals. */
   pathRules: PathRule[];
   protection: ProtectionPolicy;
+  /**
+   * `promotion` (docs/policy.md, "Promotion"): what this branch records must have been recorded on
+   * another environment first. Absent when the policy does not write it, so that policies without
+   * it keep their digest.
+   */
+  promotion?: PromotionPolicy;
+  /**
+   * `break_glass` (docs/policy.md, "Break-glass"): the emergency path, present only when enabled
+   * (absent: off), for the same reason.
+   */
+  breakGlass?: BreakGlassPolicy;
+}
+
+export interface PromotionPolicy {
+  /** The environment whose records qualify ("staging"). */
+  from: string;
+  /** How long before the candidate's evaluation the matching record must have been issued. */
+  minAgeMs: number;
+  /** Directory layout: the promoted directory in this branch ("envs/production"); null: the whole tree. */
+  path: string | null;
+  /** Directory layout: the directory compared in the source record's tree; null: `path`. */
+  fromPath: string | null;
+}
+
+export interface BreakGlassPolicy {
+  enabled: boolean;
+  /** The label that requests it; default "pullgate/break-glass". */
+  label: string;
+  /** Distinct admins who must approve, at least 2 (no admin alone). */
+  approvals: number;
+  /** Who counts as an admin for break-glass; default: the policy's `admins`. */
+  admins: Principal[];
 }
 
 export interface KeyScope {
