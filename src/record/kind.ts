@@ -1,8 +1,8 @@
 /**
  * What kind of event a verified record stands for (`pullgate history`, docs/agents.md): the landing
- * of an approved pull request, a refresh (the same source re-issued as proof of freshness), and,
- * once the record format carries them, a break-glass landing or a promotion from another
- * environment.
+ * of an approved pull request, a refresh (the same source re-issued as proof of freshness), a
+ * break-glass landing, or a promotion from another environment (the record marks, docs/architecture.md,
+ * "Record contract").
  *
  * Pure. Only called on records whose signature verified: every field it reads is authenticated.
  */
@@ -12,16 +12,8 @@ import type { RecordFields } from "./format.js";
 export const RECORD_KINDS = ["landing", "refresh", "break-glass", "promotion"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
-/**
- * The fields recordKind reads. `breakGlass` and `promotedFrom` are not version-1 record fields
- * yet: they are the names the break-glass and promotion records will add. Reading them
- * structurally here means the switch below needs no change when RecordFields gains them, and a
- * record that does not carry them is classified exactly as today.
- */
-export type KindFields = Readonly<RecordFields> & {
-  readonly breakGlass?: unknown;
-  readonly promotedFrom?: unknown;
-};
+/** The fields recordKind reads: a record without marks is a landing or a refresh. */
+export type KindFields = Readonly<RecordFields>;
 
 /** What the verifier established beyond the fields (VerifiedRecord.refresh). */
 export interface KindFacts {
@@ -39,12 +31,7 @@ export interface KindFacts {
  */
 export function recordKind(fields: KindFields, facts: KindFacts): RecordKind {
   if (facts.refresh) return "refresh";
-  if (present(fields.breakGlass)) return "break-glass";
-  if (present(fields.promotedFrom)) return "promotion";
+  if (fields.breakGlass !== undefined) return "break-glass";
+  if (fields.promotedFrom !== undefined) return "promotion";
   return "landing";
-}
-
-/** A marker counts when it is set to anything but "off" (false, null, "" or absent). */
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== false && value !== "";
 }
