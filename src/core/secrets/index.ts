@@ -1,5 +1,5 @@
 export { isPlaceholder } from "./placeholder.js";
-export { MAX_SCANNED_BYTES, scanFile, scanFiles, type ScanInput } from "./scan.js";
+export { MAX_SCANNED_BYTES, scanFile, scanFiles, type ScanInput, type ScanResult } from "./scan.js";
 export type { ScannedFile, SecretFinding, SecretRuleId, SecretsPolicy } from "./types.js";
 export {
   ANNOTATIONS_PER_REQUEST,

@@ -34,12 +34,7 @@ export function isPlaceholder(value: string): boolean {
   if (v.length === 0) return true;
   // Templates: ${VAR}, $VAR, $(VAR), {{ .Values.x }}, <your-token>, %VAR%, ((var)) (Concourse).
   if (/^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\([^)]*\)$/.test(v)) return true;
-  if (
-    /\{\{.*\}\}/.test(v) ||
-    /^<[^<>]*>$/.test(v) ||
-    /^%[A-Za-z0-9_]+%$/.test(v) ||
-    /^\(\([^)]*\)\)$/.test(v)
-  ) {
+  if (isTemplated(v) || /^<[^<>]*>$/.test(v) || /^%[A-Za-z0-9_]+%$/.test(v) || /^\(\([^)]*\)\)$/.test(v)) {
     return true;
   }
   // A run of one character ("xxxx", "****", "0000").
@@ -49,6 +44,17 @@ export function isPlaceholder(value: string): boolean {
   if (/^(?:your|my|insert|replace|put)[-_ ]/.test(word)) return true;
   if (/^(?:changeme|replaceme|placeholder|example|redacted|dummy)[-_.0-9a-z]*$/.test(word)) return true;
   return false;
+}
+
+/**
+ * A value built by a template engine ("{{ .Values.password }}", "postgres://app:{{ .pw }}@db"). The
+ * text around the templates must not itself carry a credential-length run, or a "{{ x }}" appended
+ * to a real password would hide it.
+ */
+function isTemplated(value: string): boolean {
+  if (!/\{\{.*?\}\}/.test(value)) return false;
+  const rest = value.replace(/\{\{.*?\}\}/g, " ");
+  return !/[^\s:/@.?&=,;'"]{12,}/.test(rest);
 }
 
 /** Decodes standard base64 strictly; null when the text is not base64 (then it is kept as is). */

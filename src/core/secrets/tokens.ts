@@ -68,20 +68,23 @@ export function scanTokens(file: string, lines: readonly string[]): SecretFindin
         break;
       }
     }
+    // A service-account key file holds its PEM key on the private_key line: one finding, named as such.
     const pem = PEM_BEGIN.exec(text);
-    if (pem !== null && pemHasBody(text, pem.index + pem[0].length, lines[index + 1])) {
-      findings.push({
-        file,
-        line,
-        rule: "pem-private-key",
-        message: `Unencrypted ${pem[1] ?? "PRIVATE KEY"} (PEM) in plaintext.`,
-      });
-    } else if (GCP_PRIVATE_KEY.test(text)) {
+    if (GCP_PRIVATE_KEY.test(text)) {
       findings.push({
         file,
         line,
         rule: "gcp-service-account-key",
         message: "Service-account key JSON with its private_key in plaintext.",
+      });
+    } else if (pem !== null && pemHasBody(text, pem.index + pem[0].length, lines[index + 1])) {
+      // A legacy "Proc-Type: 4,ENCRYPTED" key is still flagged: its passphrase is the only barrier
+      // and it can be guessed offline forever once the key is in Git history.
+      findings.push({
+        file,
+        line,
+        rule: "pem-private-key",
+        message: `PEM private key (${pem[1] ?? "PRIVATE KEY"}) committed to the repository.`,
       });
     }
   });
@@ -101,26 +104,28 @@ function pemHasBody(text: string, after: number, next: string | undefined): bool
 function scanAws(file: string, lines: readonly string[]): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const reported = new Set<number>();
+  const report = (i: number, message: string) => {
+    if (reported.has(i)) return;
+    reported.add(i);
+    findings.push({ file, line: i + 1, rule: "aws-access-key", message });
+  };
+  // A secret access key named as such is one whether or not its key id is in the same file.
+  lines.forEach((text, index) => {
+    const named = AWS_SECRET_NAMED.exec(text);
+    if (named?.[1] !== undefined && looksLikeAwsSecret(named[1])) {
+      report(index, "AWS secret access key in plaintext.");
+    }
+  });
   lines.forEach((text, index) => {
     const id = AWS_KEY_ID.exec(text);
     if (id === null || /EXAMPLE/.test(id[0])) return;
     const from = Math.max(0, index - AWS_WINDOW);
     const to = Math.min(lines.length - 1, index + AWS_WINDOW);
     for (let i = from; i <= to; i++) {
-      const candidate = (lines[i] ?? "").replace(id[0], "");
-      const named = AWS_SECRET_NAMED.exec(candidate);
-      const bare = named === null && i !== index ? AWS_SECRET_BARE.exec(candidate) : null;
-      const value = named?.[1] ?? bare?.[1];
-      if (value === undefined || !looksLikeAwsSecret(value)) continue;
-      if (!reported.has(i)) {
-        reported.add(i);
-        findings.push({
-          file,
-          line: i + 1,
-          rule: "aws-access-key",
-          message: `AWS secret access key in plaintext, beside an access key id on line ${index + 1}.`,
-        });
-      }
+      if (i === index) continue;
+      const bare = AWS_SECRET_BARE.exec(lines[i] ?? "");
+      if (bare?.[1] === undefined || !looksLikeAwsSecret(bare[1])) continue;
+      report(i, `AWS secret access key in plaintext, beside an access key id on line ${index + 1}.`);
       return;
     }
   });

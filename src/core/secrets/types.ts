@@ -20,6 +20,7 @@ export type SecretRuleId =
   | "google-api-key"
   | "kustomize-secret-literal"
   | "kustomize-secret-env"
+  | "kustomize-secret-file"
   | "helm-value";
 
 export interface ScannedFile {

@@ -59,7 +59,8 @@ export function scanYaml(file: string, text: string): SecretFinding[] {
       positions.valueAt(pointer).line + document.lineOffset;
     if (!loaded.ok) {
       // Fail closed only where it matters: a Secret we cannot read might hold anything.
-      if (/^\s*kind:\s*["']?Secret["']?\s*$/m.test(document.text)) {
+      // Block, flow and JSON style alike ("kind: Secret # x", {kind: Secret}, "kind": "Secret").
+      if (/\bkind["']?\s*:\s*["']?Secret\b/.test(document.text)) {
         findings.push({
           file,
           line: loaded.position.line + document.lineOffset,
@@ -73,9 +74,7 @@ export function scanYaml(file: string, text: string): SecretFinding[] {
     const object = loaded.value;
     if (!isRecord(object)) continue;
     const at = (pointer: string) => lineOf(loaded.positions, pointer);
-    if (object["kind"] === "Secret" && typeof object["apiVersion"] === "string") {
-      findings.push(...secretObject(file, object, at));
-    }
+    findings.push(...kubernetesObject(file, object, "", at, 0));
     if (object["kind"] === "Kustomization" || /(?:^|\/)kustomization\.ya?ml$/.test(file)) {
       findings.push(...kustomizeLiterals(file, object, at));
     }
@@ -84,9 +83,39 @@ export function scanYaml(file: string, text: string): SecretFinding[] {
   return findings;
 }
 
+/**
+ * A Secret, a Secret inside a List (kubectl's `kind: List` / `*List` with `items`), or a Flux
+ * HelmRelease whose inline `spec.values` are Helm values like any values file.
+ */
+function kubernetesObject(
+  file: string,
+  object: Record<string, unknown>,
+  pointer: string,
+  at: (pointer: string) => number,
+  depth: number,
+): SecretFinding[] {
+  const kind = object["kind"];
+  if (typeof kind !== "string" || depth > 8) return [];
+  if (kind === "Secret") return secretObject(file, object, pointer, at);
+  const findings: SecretFinding[] = [];
+  const items = object["items"];
+  if (kind.endsWith("List") && Array.isArray(items)) {
+    items.forEach((item: unknown, i) => {
+      if (isRecord(item))
+        findings.push(...kubernetesObject(file, item, joinPointer(pointer, "items", i), at, depth + 1));
+    });
+  }
+  const spec = object["spec"];
+  if (kind === "HelmRelease" && isRecord(spec) && isRecord(spec["values"])) {
+    findings.push(...helmValues(file, spec["values"], joinPointer(pointer, "spec", "values"), at, 0));
+  }
+  return findings;
+}
+
 function secretObject(
   file: string,
   object: Record<string, unknown>,
+  pointer: string,
   at: (pointer: string) => number,
 ): SecretFinding[] {
   const sops = isSopsEncrypted(object);
@@ -102,7 +131,7 @@ function secretObject(
       if (isPlaceholder(value) || isPlaceholder(plain)) continue;
       findings.push({
         file,
-        line: at(joinPointer("", field, key)),
+        line: at(joinPointer(pointer, field, key)),
         rule: "kubernetes-secret",
         message: `Secret ${field}.${safeName(key)} is in plaintext${field === "data" ? " (base64 is an encoding, not encryption)" : ""}${sops ? " although the file has SOPS metadata" : ""}: encrypt it with SOPS or use a SealedSecret.`,
       });
@@ -161,6 +190,30 @@ export function kustomizeEnvFiles(file: string, text: string): string[] {
   return out;
 }
 
+/**
+ * The files a kustomization's secretGenerator copies verbatim into a Secret (`files: [path]` or
+ * `files: [key=path]`), relative to the kustomization's folder.
+ */
+export function kustomizeSecretFiles(file: string, text: string): string[] {
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+  const out: string[] = [];
+  for (const document of splitDocuments(text)) {
+    const loaded = loadYamlWithPositions(document.text);
+    if (!loaded.ok || !isRecord(loaded.value)) continue;
+    const generators = loaded.value["secretGenerator"];
+    if (!Array.isArray(generators)) continue;
+    for (const generator of generators as unknown[]) {
+      if (!isRecord(generator) || !Array.isArray(generator["files"])) continue;
+      for (const entry of generator["files"] as unknown[]) {
+        if (typeof entry !== "string") continue;
+        const path = entry.includes("=") ? entry.slice(entry.indexOf("=") + 1) : entry;
+        out.push(normalize(dir + path));
+      }
+    }
+  }
+  return out;
+}
+
 function normalize(path: string): string {
   const parts: string[] = [];
   for (const part of path.split("/")) {
@@ -169,6 +222,21 @@ function normalize(path: string): string {
     else parts.push(part);
   }
   return parts.join("/");
+}
+
+/** A file a secretGenerator copies into a Secret: anything but an empty or placeholder file is a credential. */
+export function scanSecretFile(file: string, text: string): SecretFinding[] {
+  if (isPlaceholder(text)) return [];
+  const first = text.split(/\r\n|\n|\r/).findIndex((l) => l.trim() !== "");
+  return [
+    {
+      file,
+      line: first + 1,
+      rule: "kustomize-secret-file",
+      message:
+        "A file a secretGenerator turns into a Secret is committed in plaintext: encrypt it with SOPS (e.g. with KSOPS).",
+    },
+  ];
 }
 
 /** KEY=value lines of an env file a secretGenerator turns into a Secret. */
@@ -189,10 +257,17 @@ export function scanEnvFile(file: string, text: string): SecretFinding[] {
   return findings;
 }
 
+/** password, db_password, auth.password and camelCase postgresPassword, clientSecret, apiKey. */
 const CREDENTIAL_KEY =
   /(?:^|[_.-])(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|client[_-]?secret|access[_-]?key)$/i;
+const CREDENTIAL_KEY_CAMEL =
+  /[a-z0-9](?:Password|Passwd|Secret|Token|ApiKey|PrivateKey|ClientSecret|AccessKey)$/;
 /** Keys that name where a secret is, not the secret: existingSecret, secretName, tokenFile... */
-const REFERENCE_KEY = /(?:existing|name|ref|file|path|key[_-]?ref|from|enabled|length|mount|env|type)$/i;
+const REFERENCE_KEY = /existing|(?:name|ref|file|path|key[_-]?ref|from|enabled|length|mount|env|type)$/i;
+
+function isCredentialKey(key: string): boolean {
+  return (CREDENTIAL_KEY.test(key) || CREDENTIAL_KEY_CAMEL.test(key)) && !REFERENCE_KEY.test(key);
+}
 
 function helmValues(
   file: string,
@@ -201,15 +276,23 @@ function helmValues(
   at: (pointer: string) => number,
   depth: number,
 ): SecretFinding[] {
-  if (depth > 32 || !isRecord(value)) return [];
+  if (depth > 32) return [];
   const findings: SecretFinding[] = [];
+  // Lists of objects hold credentials too (users: [{name, password}]).
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, i) =>
+      findings.push(...helmValues(file, item, joinPointer(pointer, i), at, depth + 1)),
+    );
+    return findings;
+  }
+  if (!isRecord(value)) return [];
   for (const [key, child] of Object.entries(value)) {
     const childPointer = joinPointer(pointer, key);
-    if (isRecord(child)) {
+    if (isRecord(child) || Array.isArray(child)) {
       findings.push(...helmValues(file, child, childPointer, at, depth + 1));
       continue;
     }
-    if (typeof child !== "string" || !CREDENTIAL_KEY.test(key) || REFERENCE_KEY.test(key)) continue;
+    if (typeof child !== "string" || !isCredentialKey(key)) continue;
     if (isPlaceholder(child) || child.length < 8) continue;
     findings.push({
       file,
