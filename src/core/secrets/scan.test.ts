@@ -303,6 +303,27 @@ describe("Helm values", () => {
     expect(scanFile("app/config.yaml", text)).toEqual([]);
   });
 
+  it("checks values files that use anchors and aliases, and fails closed on an alias bomb", () => {
+    const aliased = [
+      "common: &db",
+      "  host: db.internal",
+      `  port: 5432`,
+      `shared: &pw ${PASSWORD}`,
+      "primary:",
+      "  <<: *db",
+      "  password: *pw",
+    ].join("\n");
+    expect(rulesOf("charts/app/values.yaml", aliased)).toEqual([[7, "helm-value"]]);
+    expect(scanFile("charts/app/values.yaml", "a: &x {host: db}\nb: *x\n")).toEqual([]);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 0; i < 8; i++) {
+      const name = String.fromCharCode(98 + i);
+      const prev = String.fromCharCode(97 + i);
+      bomb.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(", ")}]`);
+    }
+    expect(rulesOf("charts/app/values.yaml", bomb.join("\n"))).toEqual([[1, "helm-value"]]);
+  });
+
   it("flags inline values of a Flux HelmRelease", () => {
     const text = [
       "apiVersion: helm.toolkit.fluxcd.io/v2",

@@ -3,6 +3,7 @@
  * Files are split into documents at `---` lines, each document loaded with positions so a
  * finding names the line of the value itself, not of the document.
  */
+import yaml from "js-yaml";
 import { joinPointer, loadYamlWithPositions } from "../policy/yaml-positions.js";
 import type { PositionMap } from "../policy/yaml-positions.js";
 import { decodeBase64, isPlaceholder } from "./placeholder.js";
@@ -69,6 +70,7 @@ export function scanYaml(file: string, text: string): SecretFinding[] {
             "A Kubernetes Secret that cannot be parsed as YAML, so it cannot be shown to hold no plaintext.",
         });
       }
+      if (helm) findings.push(...helmValuesWithoutPositions(file, document));
       continue;
     }
     const object = loaded.value;
@@ -269,19 +271,64 @@ function isCredentialKey(key: string): boolean {
   return (CREDENTIAL_KEY.test(key) || CREDENTIAL_KEY_CAMEL.test(key)) && !REFERENCE_KEY.test(key);
 }
 
+/**
+ * Values files may use anchors and aliases, which the position loader refuses: load them plainly
+ * so `password: *anchor` is still checked, placing each finding on the first line that writes its
+ * key. An alias can make a small file expand exponentially, so the walk has a node budget, and a
+ * file over it fails closed.
+ */
+function helmValuesWithoutPositions(file: string, document: YamlDocument): SecretFinding[] {
+  let value: unknown;
+  try {
+    value = yaml.load(document.text, { schema: yaml.CORE_SCHEMA, json: false });
+  } catch {
+    return []; // Not YAML: Helm itself refuses the file.
+  }
+  const lines = document.text.split("\n");
+  const at = (pointer: string) => {
+    const key = pointer
+      .slice(pointer.lastIndexOf("/") + 1)
+      .replace(/~1/g, "/")
+      .replace(/~0/g, "~");
+    const index = lines.findIndex((line) => {
+      const match = /^\s*(?:-\s+)?["']?([^"':#]+?)["']?\s*:(?:\s|$)/.exec(line);
+      return match?.[1] === key;
+    });
+    return (index < 0 ? 0 : index) + 1 + document.lineOffset;
+  };
+  const budget = { left: HELM_NODE_BUDGET };
+  const findings = helmValues(file, value, "", at, 0, budget);
+  if (budget.left < 0) {
+    return [
+      {
+        file,
+        line: document.lineOffset + 1,
+        rule: "helm-value",
+        message:
+          "Helm values that expand (through YAML aliases) beyond what can be checked: write the values out.",
+      },
+    ];
+  }
+  return findings;
+}
+
+/** Nodes walked in one values document loaded without positions (aliases may share subtrees). */
+const HELM_NODE_BUDGET = 20_000;
+
 function helmValues(
   file: string,
   value: unknown,
   pointer: string,
   at: (pointer: string) => number,
   depth: number,
+  budget: { left: number } = { left: Number.POSITIVE_INFINITY },
 ): SecretFinding[] {
-  if (depth > 32) return [];
+  if (depth > 32 || --budget.left < 0) return [];
   const findings: SecretFinding[] = [];
   // Lists of objects hold credentials too (users: [{name, password}]).
   if (Array.isArray(value)) {
     value.forEach((item: unknown, i) =>
-      findings.push(...helmValues(file, item, joinPointer(pointer, i), at, depth + 1)),
+      findings.push(...helmValues(file, item, joinPointer(pointer, i), at, depth + 1, budget)),
     );
     return findings;
   }
@@ -289,7 +336,7 @@ function helmValues(
   for (const [key, child] of Object.entries(value)) {
     const childPointer = joinPointer(pointer, key);
     if (isRecord(child) || Array.isArray(child)) {
-      findings.push(...helmValues(file, child, childPointer, at, depth + 1));
+      findings.push(...helmValues(file, child, childPointer, at, depth + 1, budget));
       continue;
     }
     if (typeof child !== "string" || !isCredentialKey(key)) continue;
