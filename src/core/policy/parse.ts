@@ -120,6 +120,7 @@ function buildPolicy(
       reviews: resolved.reviews,
       pathRules: pathRulesOf(entry),
       protection: resolved.protection,
+      secrets: resolved.secrets,
     };
   });
   const policy: Policy = {

@@ -35,6 +35,15 @@ export interface BranchPolicy {
   /** Extra per-path rules: changes under these paths need N approvals from these principals. */
   pathRules: PathRule[];
   protection: ProtectionPolicy;
+  secrets: SecretsPolicy;
+}
+
+/** The no-plaintext-secrets rule (docs/policy.md, "secrets"). */
+export interface SecretsPolicy {
+  /** Fail pull requests that add plaintext credentials. Default: true. */
+  enabled: boolean;
+  /** CODEOWNERS-style patterns of files not scanned (test fixtures, encrypted vaults). Default: []. */
+  allow: string[];
 }
 
 export interface KeyScope {

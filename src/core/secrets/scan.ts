@@ -31,7 +31,15 @@ export interface ScanResult {
 }
 
 export function scanFiles(input: ScanInput): ScanResult {
-  const allowed = (path: string) => input.allow.some((pattern) => input.matchesPattern(pattern, path));
+  // A pattern the matcher refuses (PatternError) allows nothing: the file is scanned (fail closed).
+  const allowed = (path: string) =>
+    input.allow.some((pattern) => {
+      try {
+        return input.matchesPattern(pattern, path);
+      } catch {
+        return false;
+      }
+    });
   // A secretGenerator's env and source files are Secrets in disguise: find which files those are first.
   const envFiles = new Set<string>();
   const secretFiles = new Set<string>();
