@@ -19,6 +19,8 @@ import { fetchPermissions, fetchTeamMembers } from "./people.js";
 import { judgeBase, readPolicyOutcome } from "./record-ref-base.js";
 import { fetchPullSnapshot, type PullSnapshot } from "./pull-facts.js";
 import { signatureRule } from "./signature-facts.js";
+import type { CheckAnnotation } from "../core/secrets/index.js";
+import { secretsVerdict } from "./secret-facts.js";
 
 export type Evaluation =
   | { kind: "ungoverned"; baseRef: string; snapshot: PullSnapshot }
@@ -32,6 +34,8 @@ export type Evaluation =
       snapshot: PullSnapshot;
       policy: Policy;
       branchPolicy: BranchPolicy;
+      /** Check-run annotations (secrets findings at file and line), in batches of at most 50. */
+      annotationBatches: CheckAnnotation[][];
     };
 
 export interface EvaluationTarget {
@@ -144,6 +148,11 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
     }),
     ...(codeownersErrors ? [codeownersErrors] : []),
   ];
+  // --- secrets (docs/policy.md, "secrets"): plaintext credentials in the files the PR adds or
+  // modifies, by the base branch's policy; findings become check-run annotations, never the secret.
+  const secrets = await secretsVerdict(gh, target.repo, snapshot, branch.secrets);
+  rules.push(secrets.result);
+  // --- end secrets ---
   if (target.protection && branch.protection.mode !== "off") {
     // Drift shows in the PR check: a gate is only as strong as the protection that makes it mandatory.
     const audit = await auditBranchProtection(
@@ -182,7 +191,16 @@ export async function evaluatePull(gh: GitHub, target: EvaluationTarget): Promis
     status: verdict.status,
     rules: verdict.rules.map((r) => ({ id: r.id, status: r.status })),
   };
-  return { kind: "evaluated", verdict, decision, notes, snapshot, policy, branchPolicy: branch };
+  return {
+    kind: "evaluated",
+    verdict,
+    decision,
+    notes,
+    snapshot,
+    policy,
+    branchPolicy: branch,
+    annotationBatches: secrets.annotationBatches,
+  };
 }
 
 /** A PR into a record ref: one failing rule saying why and what to do (close it). */
