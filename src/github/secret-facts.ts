@@ -40,6 +40,12 @@ interface TreeEntry {
 const blobCache = new ImmutableCache<string, Buffer>(2_000);
 /** Recursive tree listings by (repository, tree or commit SHA): as immutable as blobs. */
 const treeCache = new ImmutableCache<string, Map<string, TreeEntry>>(16);
+/**
+ * At most this many changed files are read per evaluation: a 3,000-file PR would otherwise cost up
+ * to 6,000 blob requests (more than an installation's hourly budget) and outlast the evaluation
+ * deadline. Beyond it the rule errors (fail closed): split the PR or allow-list generated paths.
+ */
+export const MAX_READ_FILES = 300;
 /** Blobs read at once: enough to hide latency, few enough not to trip GitHub's secondary limits. */
 const PARALLEL_READS = 8;
 
@@ -81,6 +87,12 @@ export async function secretsVerdict(
   };
   if (candidates.length === 0) return verdict([]);
   if (headTree === undefined) return verdict([], "the pull request's head tree is unknown");
+  if (candidates.length > MAX_READ_FILES) {
+    return verdict(
+      [],
+      `the pull request changes ${candidates.length} files that may hold text; pullgate reads at most ${MAX_READ_FILES} per evaluation to look for secrets`,
+    );
+  }
 
   const listTree = (treeish: string, label: string): Promise<Map<string, TreeEntry>> =>
     treeCache.getOrLoad(`${repo.owner}/${repo.repo}:${treeish}`, () => loadTree(treeish, label));
@@ -122,14 +134,19 @@ export async function secretsVerdict(
 
   try {
     const [head, base] = await Promise.all([listTree(headTree, "head"), listTree(snapshot.baseSha, "base")]);
-    const baseBlobs = new Set([...base.values()].filter((e) => e.type === "blob").map((e) => e.sha));
+    // Contents the base holds at a path the rule scans: a copy of an allow-listed fixture into a
+    // scanned path is read like any new file.
+    const baseBlobs = new Set<string>();
+    for (const [path, e] of base) {
+      if (e.type === "blob" && !isAllowed(policy.allow, matchesPattern, path)) baseBlobs.add(e.sha);
+    }
     const files: ScannedFile[] = [];
     const tooLarge: string[] = [];
     const read = async (path: string): Promise<void> => {
       const entry = head.get(path);
       // Removed (or the old side of a rename), a submodule, or a directory: no content to judge.
       if (entry === undefined || entry.type !== "blob") return;
-      // Content the base already holds somewhere (a rename, a copy) brings nothing new into Git.
+      // Content the base already holds somewhere scanned (a rename, a copy) brings nothing new.
       if (baseBlobs.has(entry.sha)) return;
       if (entry.size !== undefined && entry.size > MAX_SCANNED_BYTES) {
         tooLarge.push(path);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { basePolicy, ORG, REPO, startAppHarness, type AppHarness } from "../helpers/app-harness.js";
 import { decisionOf, readable } from "../helpers/check-text.js";
+import { MAX_READ_FILES } from "../../src/github/secret-facts.js";
 
 /** The plaintext credential every failing scenario plants (and must never see echoed). */
 const PASSWORD = "Tr0ub4dor-and-3-horses-9q7x";
@@ -283,5 +284,32 @@ describe("e2e: no plaintext secrets in the GitOps repository", () => {
     } finally {
       h.t.sandbox.instrumentation.clearFaults();
     }
+  });
+
+  it("10. fail closed: more changed files than the rule reads per evaluation is an error, and none is read", async () => {
+    const { alice } = h.people;
+    const files: Record<string, string> = {};
+    for (let i = 0; i <= MAX_READ_FILES; i++) files[`apps/many-${i}/values.yaml`] = `replicas: ${i}\n`;
+    h.t.sandbox.instrumentation.resetCounts();
+    const pr = await h.openPull(alice, "secret-10-wide", files);
+    const check = await h.check(pr.headSha);
+    expect(secretsRuleOf(check)).toBe("error");
+    expect(readable(check)).toContain(
+      `the pull request changes ${MAX_READ_FILES + 1} files that may hold text; pullgate reads at most ${MAX_READ_FILES}`,
+    );
+    expect(h.t.sandbox.instrumentation.count(BLOBS)).toBe(0);
+    expect(h.t.sandbox.instrumentation.count(TREES)).toBe(0);
+  }, 120_000);
+
+  it("11. attack: copying an allow-listed fixture's secret into a scanned path is judged like a new file", async () => {
+    const { alice, olivia } = h.people;
+    const fixture = plaintextSecret("copied");
+    const seeded = await h.openPull(alice, "secret-11-fixture", { "fixtures/copied.yaml": fixture });
+    await h.review(olivia, seeded.number, "APPROVE");
+    expect((await h.check(seeded.headSha))?.conclusion).toBe("success");
+    await h.world.merge(olivia, seeded.number);
+    const pr = await h.openPull(alice, "secret-11-copy", { "apps/copied.yaml": fixture });
+    const check = await h.check(pr.headSha);
+    expect(secretsRuleOf(check)).toBe("fail");
   });
 });
