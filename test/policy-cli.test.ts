@@ -44,7 +44,7 @@ describe("pullgate policy lint", () => {
     const out = io();
     expect(await main(["policy", "lint", "good.yml", "bad.yml"], out)).toBe(1);
     expect(out.out).toEqual([
-      "bad.yml:4:5: unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass",
+      "bad.yml:4:5: unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass, secrets",
       'bad.yml:5:24: branches[0].protection.mode: must be one of "off", "audit", "enforce", got string "on"',
     ]);
   });
@@ -61,7 +61,7 @@ describe("pullgate policy lint", () => {
           line: 4,
           column: 5,
           message:
-            "unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass",
+            "unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass, secrets",
         },
         {
           file: "bad.yml",

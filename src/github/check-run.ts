@@ -49,23 +49,42 @@ export async function completeCheck(
   // Every completing write fits GitHub's limits, whoever built the output (an error's message, an
   // access-change mark): a 422 for size is not retried and would leave the check in progress.
   const fitted = fitOutput(output);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await gh.rest.checks.update({
+  // Line annotations (the secrets rule's findings) go at most 50 per request, GitHub's cap
+  // (docs/github-api.md, "Limits"): the first batch rides on the completing write, each further
+  // batch is one more update, which GitHub appends to the run's annotations.
+  const [first, ...rest] = "annotationBatches" in fitted ? (fitted.annotationBatches ?? []) : [];
+  await retrying(attempts, () =>
+    gh.rest.checks.update({
+      ...repo,
+      check_run_id: checkRunId,
+      status: "completed",
+      conclusion: fitted.conclusion,
+      completed_at: new Date().toISOString(),
+      output: {
+        title: fitted.title,
+        summary: fitted.summary,
+        ...(fitted.text ? { text: fitted.text } : {}),
+        ...(first ? { annotations: first } : {}),
+      },
+      actions: [REEVALUATE_ACTION],
+    }),
+  );
+  for (const batch of rest) {
+    await retrying(attempts, () =>
+      gh.rest.checks.update({
         ...repo,
         check_run_id: checkRunId,
-        status: "completed",
-        conclusion: fitted.conclusion,
-        completed_at: new Date().toISOString(),
-        // No annotations: pullgate reports per rule, not per line, so GitHub's 50-per-request cap
-        // on annotations never applies (docs/github-api.md, "Limits").
-        output: {
-          title: fitted.title,
-          summary: fitted.summary,
-          ...(fitted.text ? { text: fitted.text } : {}),
-        },
-        actions: [REEVALUATE_ACTION],
-      });
+        output: { title: fitted.title, summary: fitted.summary, annotations: batch },
+      }),
+    );
+  }
+}
+
+/** Runs a check-run write, retried on the answers that mean "later" (see completeCheck). */
+async function retrying(attempts: number, write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write();
       return;
     } catch (error) {
       const status = httpStatus(error);

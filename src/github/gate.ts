@@ -99,7 +99,7 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
     return evaluation;
   }
   const notes = [...evaluation.notes, ...head.notes, ...(deps.recordsEnabled ? [] : [NO_SIGNING_KEY_NOTE])];
-  const output = renderCheck(evaluation.verdict, evaluation.decision, notes);
+  const output = renderCheck(evaluation.verdict, evaluation.decision, notes, evaluation.annotationBatches);
   await completeCheck(gh, target.repo, checkRunId, output);
   deps.metrics.evaluations.inc({ conclusion: output.conclusion });
   return evaluation;

@@ -43,6 +43,7 @@ function entry(branch: string, environment: string, mode: ProtectionMode = "audi
       enforceAdmins: true,
       allowedBypass: [],
     },
+    secrets: { enabled: true, allow: [] },
   };
 }
 

@@ -87,6 +87,8 @@ export interface AppHarnessOptions {
   requestTimeoutMs?: number;
   /** The app's clock (default the real one); refresh tests move it forward. */
   now?: () => Date;
+  /** Probot's log level (default "fatal"); tests that inspect the logs raise it. */
+  logLevel?: WorldOptions["logLevel"];
 }
 
 export async function startAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {

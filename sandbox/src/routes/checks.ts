@@ -4,7 +4,13 @@ import { HttpError, invalidRequest, notFound, validationFailed } from "../http/e
 import { created, ok, type ApiRequest, type Body } from "../http/request.js";
 import { paginate } from "../http/pagination.js";
 import type { Router } from "../http/router.js";
-import type { CheckRunRecord, CheckSuiteRecord, RepoRecord, StatusRecord } from "../state/types.js";
+import type {
+  CheckRunAnnotation,
+  CheckRunRecord,
+  CheckSuiteRecord,
+  RepoRecord,
+  StatusRecord,
+} from "../state/types.js";
 import { appJson } from "./app.js";
 import { simpleCommitJson } from "../webhooks/commits.js";
 import { repoCommitJson } from "./commits.js";
@@ -182,7 +188,34 @@ function applyRunFields(core: SandboxCore, run: CheckRunRecord, body: Body): voi
       text: text ?? run.output.text,
       annotations_count: run.output.annotations_count + annotations.length,
     };
+    // GitHub appends each request's annotations to the run's (it never replaces them).
+    run.annotations = [...(run.annotations ?? []), ...annotations.map(annotationFrom)];
   }
+}
+
+/** One `output.annotations[]` entry, with GitHub's required fields checked. */
+function annotationFrom(value: unknown): CheckRunAnnotation {
+  const a = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  const { path, start_line: start, end_line: end, annotation_level: level, message } = a;
+  if (
+    typeof path !== "string" ||
+    typeof start !== "number" ||
+    typeof end !== "number" ||
+    typeof message !== "string" ||
+    (level !== "notice" && level !== "warning" && level !== "failure")
+  )
+    throw invalidRequest(
+      "Each annotation needs path, start_line, end_line, annotation_level (notice, warning, failure) and message.",
+    );
+  return {
+    path,
+    start_line: start,
+    end_line: end,
+    annotation_level: level,
+    title: typeof a["title"] === "string" ? a["title"] : null,
+    message,
+    raw_details: typeof a["raw_details"] === "string" ? a["raw_details"] : null,
+  };
 }
 
 /** GitHub's limit on a check run's `output.summary` and `output.text`. */
@@ -281,6 +314,23 @@ export function registerCheckRoutes(router: Router, core: SandboxCore): void {
   router.on("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (req) => {
     const repo = core.requireRepo(req);
     return ok(checkRunJson(core, repo, findRun(req, repo)));
+  });
+
+  router.on("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations", (req) => {
+    const repo = core.requireRepo(req);
+    const run = findRun(req, repo);
+    const api = `${core.apiUrl}/repos/${repo.owner}/${repo.name}`;
+    const page = paginate(req, run.annotations ?? []);
+    return {
+      ...page,
+      body: (page.body as CheckRunAnnotation[]).map((a) => ({
+        ...a,
+        start_column: null,
+        end_column: null,
+        blob_href: `${core.origin}/${repo.owner}/${repo.name}/blob/${run.head_sha}/${a.path}`,
+        check_run_url: `${api}/check-runs/${run.id}`,
+      })),
+    };
   });
 
   router.on("POST", "/repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", (req) => {

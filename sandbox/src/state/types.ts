@@ -202,6 +202,18 @@ export interface CheckRunRecord {
   external_id: string | null;
   app_id: number;
   check_suite_id: number;
+  /** Annotations sent with `output.annotations` (GitHub appends each request's), for GET .../annotations. */
+  annotations?: CheckRunAnnotation[];
+}
+
+export interface CheckRunAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: string;
+  title: string | null;
+  message: string;
+  raw_details: string | null;
 }
 
 export interface StatusRecord {

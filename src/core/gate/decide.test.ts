@@ -223,3 +223,32 @@ describe("decide: signatures and protection", () => {
     expect(d.verdict.status).toBe("fail");
   });
 });
+
+describe("decide: no plaintext secrets", () => {
+  const finding = {
+    file: "clusters/prod/db.yaml",
+    line: 7,
+    rule: "kubernetes-secret" as const,
+    message: "a Kubernetes Secret with plaintext stringData.password",
+  };
+
+  it("a finding fails the secrets rule, whatever the approvals, and becomes an annotation at its line", async () => {
+    const d = await evaluated({
+      policy: policyYaml({ approvals: 0, owners: false, signatures: false }),
+      files: ["clusters/prod/db.yaml"],
+      secretFindings: [finding],
+    });
+    expect(ruleStatus(d, "secrets")).toBe("fail");
+    expect(d.verdict.status).toBe("fail");
+    expect(d.annotationBatches.flat()).toEqual([
+      expect.objectContaining({ path: "clusters/prod/db.yaml", start_line: 7, end_line: 7 }),
+    ]);
+  });
+
+  it("no finding: the rule passes and there is nothing to annotate", async () => {
+    const d = await evaluated({ policy: policyYaml({ approvals: 0, owners: false, signatures: false }) });
+    expect(ruleStatus(d, "secrets")).toBe("pass");
+    expect(d.verdict.status).toBe("pass");
+    expect(d.annotationBatches).toEqual([]);
+  });
+});

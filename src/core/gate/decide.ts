@@ -4,6 +4,7 @@
  * its reads (src/core/gate/plan.ts): listing caps, record-ref base, governing policy, then the
  * signature, review, CODEOWNERS-syntax and protection rules.
  */
+import type { CheckAnnotation } from "../secrets/index.js";
 import { compileCodeowners, parseCodeowners } from "../codeowners/index.js";
 import type { CodeownersMatcher } from "../codeowners/types.js";
 import type { BranchPolicy, Policy } from "../policy/types.js";
@@ -33,6 +34,8 @@ export type PullDecision =
       notes: string[];
       policy: Policy;
       branchPolicy: BranchPolicy;
+      /** Check-run annotations (secrets findings at file and line), in batches of at most 50. */
+      annotationBatches: CheckAnnotation[][];
     }
   /** The facts cannot be complete: the caller fails closed (never a pass). */
   | Incomplete;
@@ -129,6 +132,7 @@ export async function decide(facts: PullFacts, options: DecideOptions): Promise<
       effective,
     ),
     ...(codeownersErrors ? [codeownersErrors] : []),
+    base.secrets.result,
     // Drift shows in the PR check: a gate is only as strong as the protection that makes it mandatory.
     ...(base.protection ? [base.protection] : []),
   ];
@@ -142,7 +146,15 @@ export async function decide(facts: PullFacts, options: DecideOptions): Promise<
     reviews: pull.reviews,
     signatures: signatures.verdicts,
   });
-  return { kind: "evaluated", verdict, decision, notes, policy, branchPolicy: branch };
+  return {
+    kind: "evaluated",
+    verdict,
+    decision,
+    notes,
+    policy,
+    branchPolicy: branch,
+    annotationBatches: base.secrets.annotationBatches,
+  };
 }
 
 /** A PR into a record ref: one failing rule saying why and what to do (close it). */

@@ -5,6 +5,7 @@
  * keyrings) is read at the base SHA; everything about the PR for exactly the head SHA
  * (docs/architecture.md, "Gating a pull request").
  */
+import type { SecretsVerdict } from "../secrets/index.js";
 import type { Policy } from "../policy/types.js";
 import type { PrefixSource } from "../protection/record-ref-pull.js";
 import type { Permission, Review } from "../reviews/types.js";
@@ -107,6 +108,11 @@ export interface GovernedFacts {
   commitPaths: Record<string, string[]> | null;
   /** The base branch's protection audited against the policy; null when not audited (mode off, or no app). */
   protection: RuleResult | null;
+  /**
+   * The no-plaintext-secrets rule over the files the PR adds or modifies, by the base's policy
+   * (docs/policy.md, "secrets"); its reading (trees and blobs at the head) is the adapter's.
+   */
+  secrets: SecretsVerdict;
 }
 
 /** Everything needed to decide one PR head. */

@@ -1,4 +1,5 @@
 import type { Missing, RuleResult, Status, Verdict } from "../verdict/types.js";
+import type { CheckAnnotation } from "../secrets/index.js";
 import { encodeDecision, type Decision } from "./decision.js";
 
 /**
@@ -17,6 +18,8 @@ export interface CheckOutput {
   title: string;
   summary: string;
   text: string;
+  /** Line annotations (secrets findings), at most 50 per batch: one check-run request each. */
+  annotationBatches?: CheckAnnotation[][];
 }
 
 const ICON: Record<Status, string> = { pass: "✅", fail: "❌", error: "⚠️", pending: "⏳" };
@@ -141,7 +144,12 @@ function title(verdict: Verdict): string {
  * fix it in the text, and the machine-readable decision first in the text (before any text that
  * came from the PR, so a file name cannot plant a forged decision ahead of it).
  */
-export function renderCheck(verdict: Verdict, decision: Decision, notes: string[] = []): CheckOutput {
+export function renderCheck(
+  verdict: Verdict,
+  decision: Decision,
+  notes: string[] = [],
+  annotationBatches: CheckAnnotation[][] = [],
+): CheckOutput {
   const summaryLines = [
     verdict.status === "pass"
       ? `Every rule passed for head ${code(shortSha(verdict.headSha))}.`
@@ -165,12 +173,14 @@ export function renderCheck(verdict: Verdict, decision: Decision, notes: string[
       : []),
   ].join("\n");
   // The decision comes first in the text, so a cut (at the end) never reaches it.
-  return fitOutput({
+  const output: CheckOutput = fitOutput({
     conclusion: verdict.status === "pass" ? "success" : "failure",
     title: title(verdict),
     summary: summaryLines.join("\n"),
     text,
   });
+  // Secrets findings at file and line, built without the secret (src/core/secrets/verdict.ts).
+  return annotationBatches.length > 0 ? { ...output, annotationBatches } : output;
 }
 
 /** A check that requires nothing: the base is not governed (neutral, so GitHub does not block on it). */

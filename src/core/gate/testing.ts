@@ -8,6 +8,7 @@ import { effectivePolicy } from "../policy/effective.js";
 import { branchPolicyFor } from "../policy/match.js";
 import { POLICY_PATH } from "../policy/parse.js";
 import type { Permission, ReviewState } from "../reviews/types.js";
+import { secretsRule, type SecretFinding } from "../secrets/index.js";
 import type { RuleResult } from "../verdict/types.js";
 import type { KeyringTexts, PolicyAtBase, PullCommit, PullFacts } from "./facts.js";
 import { judgeBase, prefixSource } from "./plan.js";
@@ -40,6 +41,8 @@ export interface MemoryPull {
   keyring?: KeyringTexts;
   lastPusher?: string | null;
   protection?: RuleResult | null;
+  /** What the secrets scan of the changed files found (default: nothing). */
+  secretFindings?: SecretFinding[];
   counts?: { files: number; commits: number };
 }
 
@@ -138,7 +141,8 @@ export function memoryFacts(spec: MemoryPull): PullFacts {
   };
   const judged = judgeBase(facts.pull, facts.recordRef.governing, base, policy);
   if (judged.kind !== "not-record-ref" || policy.kind !== "policy") return facts;
-  if (!branchPolicyFor(policy.policy, baseRef)) return facts;
+  const branch = branchPolicyFor(policy.policy, baseRef);
+  if (!branch) return facts;
   return {
     ...facts,
     governed: {
@@ -157,6 +161,12 @@ export function memoryFacts(spec: MemoryPull): PullFacts {
       teamMembers: spec.teamMembers ?? {},
       commitPaths: null,
       protection: spec.protection ?? null,
+      secrets: secretsRule({
+        enabled: branch.secrets.enabled,
+        findings: spec.secretFindings ?? [],
+        scannedFiles: files.length,
+        allowedFiles: [],
+      }),
     },
   };
 }

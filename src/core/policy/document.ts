@@ -40,6 +40,11 @@ export interface ProtectionDoc {
   allowed_bypass?: string[];
 }
 
+export interface SecretsDoc {
+  enabled?: boolean;
+  allow?: string[];
+}
+
 export interface PathRuleDoc {
   name?: string;
   paths: string[];
@@ -52,6 +57,7 @@ export interface SettingsDoc {
   signatures?: SignaturesDoc;
   reviews?: ReviewsDoc;
   protection?: ProtectionDoc;
+  secrets?: SecretsDoc;
 }
 
 export interface PromotionDoc {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergePolicies } from "./merge.js";
+import { FIELD_RULES, mergePolicies } from "./merge.js";
 import { parsePolicy, type ParsedPolicy } from "./parse.js";
 import type { BranchPolicy, Policy, PolicyError } from "./types.js";
 
@@ -33,7 +33,7 @@ function pair(section: string, key: string, orgValue: string, repoValue: string)
 }
 
 interface FieldCase {
-  section: "signatures" | "reviews" | "protection";
+  section: "signatures" | "reviews" | "protection" | "secrets";
   key: string;
   org: string;
   tighter: string;
@@ -225,12 +225,36 @@ const FIELDS: FieldCase[] = [
   },
 ];
 
+FIELDS.push(
+  {
+    section: "secrets",
+    key: "enabled",
+    org: "false",
+    tighter: "true",
+    looseOrg: "true",
+    looser: "false",
+    read: (b) => b.secrets.enabled,
+    tightened: true,
+  },
+  {
+    section: "secrets",
+    key: "allow",
+    org: "[test/fixtures/, vault/]",
+    tighter: "[vault/]",
+    looser: "[vault/, apps/]",
+    read: (b) => b.secrets.allow,
+    tightened: ["vault/"],
+  },
+);
+
 const NAMED = FIELDS.map((field) => ({ ...field, name: `${field.section}.${field.key}` }));
 
 describe("mergePolicies: each field may only tighten", () => {
-  it("covers every field of signatures, reviews and protection (except scopes, tested apart)", () => {
+  it("covers every field of signatures, reviews, protection and secrets (except scopes, tested apart)", () => {
     const covered = new Set(FIELDS.map((f) => `${f.section}.${f.key}`));
-    expect(covered.size).toBe(24);
+    expect(covered.size).toBe(26);
+    const ruled = new Set(FIELD_RULES.flatMap((rule) => [rule.field, ...(rule.alsoFrom ?? [])]));
+    expect(covered).toEqual(ruled);
   });
 
   it.each(NAMED)("$name: a tighter repo value wins", (field) => {

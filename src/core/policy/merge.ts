@@ -145,6 +145,8 @@ export const FIELD_RULES: readonly FieldRule[] = [
   { field: "protection.allow_deletions", looser: turnsOn, why: "the branch could be deleted" },
   { field: "protection.enforce_admins", looser: turnsOff, why: "administrators could skip the rules" },
   { field: "protection.allowed_bypass", looser: addsItems, why: "more principals could bypass protection" },
+  { field: "secrets.enabled", looser: turnsOff, why: "plaintext credentials would pass" },
+  { field: "secrets.allow", looser: addsItems, why: "more files would go unscanned for credentials" },
 ];
 
 function camel(snake: string): string {
@@ -152,7 +154,7 @@ function camel(snake: string): string {
 }
 
 function valueOf(settings: ResolvedSettings, field: string): unknown {
-  const [section, key] = field.split(".") as ["signatures" | "reviews" | "protection", string];
+  const [section, key] = field.split(".") as ["signatures" | "reviews" | "protection" | "secrets", string];
   return (settings[section] as unknown as Record<string, unknown>)[camel(key)];
 }
 
@@ -220,6 +222,7 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
       pathRules: mergePathRules(baselinePolicy.pathRules, repoEntry, repoIndex, label, repo, repoError),
       protection: merged.protection,
       ...marks,
+      secrets: merged.secrets,
     });
   });
 
@@ -279,6 +282,7 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
       protection: merged.protection,
       // The org's defaults carry no break-glass: this branch may only have it off.
       ...mergeMarks({}, repoEntry, repoIndex, label, org, repo, repoError),
+      secrets: merged.secrets,
     });
   });
 
@@ -346,7 +350,13 @@ export function mergePolicies(org: ParsedPolicy, repo: ParsedPolicy): MergeResul
 
 function compareSettings(
   merged: ResolvedSettings,
-  baseline: { signatures: unknown; reviews: unknown; protection: unknown; origins: Origins },
+  baseline: {
+    signatures: unknown;
+    reviews: unknown;
+    protection: unknown;
+    secrets: unknown;
+    origins: Origins;
+  },
   label: string,
   report: (at: Position, message: string) => void,
 ): void {

@@ -79,6 +79,7 @@ describe("parsePolicy: strict defaults", () => {
             enforceAdmins: true,
             allowedBypass: [],
           },
+          secrets: { enabled: true, allow: [] },
         },
       ],
     });
@@ -282,7 +283,7 @@ describe("parsePolicy: errors with line and column", () => {
     ["version: 1\nbranches:\n  - environment: x\n", "3:5: branches[0]: missing required key `branch`"],
     [
       "version: 1\nbranches:\n  - branch: main\n    reveiws: {}\n",
-      "4:5: unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass",
+      "4:5: unknown key `reveiws` in branches[0] (did you mean `reviews`?); allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass, secrets",
     ],
     [
       "version: 1\nbranches:\n  - branch: refs/heads/..\n",
@@ -393,7 +394,7 @@ describe("parsePolicy: errors with line and column", () => {
     // defaults
     [
       "version: 1\ndefaults:\n  paths: []\n",
-      "3:3: unknown key `paths` in defaults; allowed: signatures, reviews, protection",
+      "3:3: unknown key `paths` in defaults; allowed: signatures, reviews, protection, secrets",
     ],
   ])("%j", (text, expected) => {
     expect(errorsOf(text).join("\n")).toBe(expected);
@@ -429,7 +430,7 @@ describe("parsePolicy: errors with line and column", () => {
         "version: 1\nbranches:\n  - branch: main\n    __proto__: {reviews: {required_approvals: 0}}\n",
       ),
     ).toEqual([
-      "4:5: unknown key `__proto__` in branches[0]; allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass",
+      "4:5: unknown key `__proto__` in branches[0]; allowed: branch, environment, signatures, reviews, paths, protection, promotion, break_glass, secrets",
     ]);
     expect(({} as Record<string, unknown>).admins).toBeUndefined();
     expect(errorsOf("version: 1\nconstructor: 1\n")).toHaveLength(1);

@@ -168,6 +168,7 @@ function buildPolicy(
       // default) keeps its digest.
       ...(promotion === undefined ? {} : { promotion }),
       ...(breakGlass?.enabled === true ? { breakGlass } : {}),
+      secrets: resolved.secrets,
     };
   });
   const policy: Policy = {

@@ -387,6 +387,8 @@ function expectAtLeastAsTight(merged: BranchPolicy, org: BranchPolicy): void {
   never(o.allowForcePushes, p.allowForcePushes, "allow_force_pushes");
   never(o.allowDeletions, p.allowDeletions, "allow_deletions");
   subset(p.allowedBypass, o.allowedBypass, "allowed_bypass");
+  implies(org.secrets.enabled, merged.secrets.enabled, "secrets.enabled");
+  subset(merged.secrets.allow, org.secrets.allow, "secrets.allow");
 }
 
 /**

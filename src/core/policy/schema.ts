@@ -219,6 +219,26 @@ const protection = {
   },
 } as const;
 
+const secrets = {
+  type: "object",
+  additionalProperties: false,
+  description:
+    "Fail pull requests that add plaintext credentials: unencrypted Kubernetes Secrets, PEM private keys, cloud and GitHub tokens (see docs/policy.md).",
+  properties: {
+    enabled: {
+      type: "boolean",
+      description: "Scan the pull request's changed files for plaintext credentials. Default: true.",
+    },
+    allow: {
+      type: "array",
+      uniqueItems: true,
+      items: pattern("A CODEOWNERS-style pattern of files that are not scanned."),
+      description:
+        "Files that are not scanned (test fixtures, vaults encrypted by other means). Default: [] (every changed file is scanned).",
+    },
+  },
+} as const;
+
 const pathRule = {
   type: "object",
   additionalProperties: false,
@@ -322,7 +342,7 @@ const defaults = {
   type: "object",
   additionalProperties: false,
   description: "Settings applied to every branch of this file unless the branch overrides them.",
-  properties: { signatures, reviews, protection },
+  properties: { signatures, reviews, protection, secrets },
 } as const;
 
 const branch = {
@@ -363,6 +383,7 @@ const branch = {
     protection,
     promotion,
     break_glass: breakGlass,
+    secrets,
   },
 } as const;
 

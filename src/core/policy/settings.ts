@@ -1,10 +1,11 @@
-import type { ProtectionDoc, ReviewsDoc, SettingsDoc, SignaturesDoc } from "./document.js";
+import type { ProtectionDoc, ReviewsDoc, SecretsDoc, SettingsDoc, SignaturesDoc } from "./document.js";
 import {
   SIGNER_IDENTITY_RANK,
   type KeyScope,
   type Principal,
   type ProtectionPolicy,
   type ReviewPolicy,
+  type SecretsPolicy,
   type SignaturePolicy,
   type SignerIdentity,
 } from "./types.js";
@@ -17,7 +18,7 @@ import { joinPointer, type PositionMap } from "./yaml-positions.js";
  * Every resolved field remembers where its value came from, so merge errors can name both files.
  */
 
-export type Section = "signatures" | "reviews" | "protection";
+export type Section = "signatures" | "reviews" | "protection" | "secrets";
 
 /** One document layer: a branch entry or a `defaults` block, with the file it was read from. */
 export interface Layer {
@@ -42,6 +43,7 @@ export interface ResolvedSettings {
   signatures: SignaturePolicy;
   reviews: ReviewPolicy;
   protection: ProtectionPolicy;
+  secrets: SecretsPolicy;
   origins: Origins;
 }
 
@@ -62,6 +64,9 @@ export const BUILTIN_REVIEWS: ReviewPolicy = {
   dismissStaleApprovals: true,
   requireLastPushApproval: false,
 };
+
+/** On for every governed branch unless a policy turns it off. */
+export const BUILTIN_SECRETS: SecretsPolicy = { enabled: true, allow: [] };
 
 /** GitHub's required_approving_review_count accepts 0..6. */
 export const GITHUB_MAX_REQUIRED_APPROVALS = 6;
@@ -104,6 +109,7 @@ interface Docs {
   signatures: SignaturesDoc;
   reviews: ReviewsDoc;
   protection: ProtectionDoc;
+  secrets: SecretsDoc;
 }
 
 export function resolveSettings(layers: readonly Layer[]): ResolvedSettings {
@@ -213,5 +219,10 @@ export function resolveSettings(layers: readonly Layer[]): ResolvedSettings {
     ),
   };
 
-  return { signatures, reviews, protection, origins };
+  const secrets: SecretsPolicy = {
+    enabled: value("secrets", "enabled", BUILTIN_SECRETS.enabled),
+    allow: [...value("secrets", "allow", BUILTIN_SECRETS.allow)],
+  };
+
+  return { signatures, reviews, protection, secrets, origins };
 }

@@ -35,6 +35,7 @@ export interface BranchPolicy {
   /** Extra per-path rules: changes under these paths need N approvals from these principals. */
   pathRules: PathRule[];
   protection: ProtectionPolicy;
+  secrets: SecretsPolicy;
   /**
    * `promotion` (docs/policy.md, "Promotion"): what this branch records must have been recorded on
    * another environment first. Absent when the policy does not write it, so that policies without
@@ -67,6 +68,14 @@ export interface BreakGlassPolicy {
   approvals: number;
   /** Who counts as an admin for break-glass; default: the policy's `admins`. */
   admins: Principal[];
+}
+
+/** The no-plaintext-secrets rule (docs/policy.md, "secrets"). */
+export interface SecretsPolicy {
+  /** Fail pull requests that add plaintext credentials. Default: true. */
+  enabled: boolean;
+  /** CODEOWNERS-style patterns of files not scanned (test fixtures, encrypted vaults). Default: []. */
+  allow: string[];
 }
 
 export interface KeyScope {

@@ -1,3 +1,4 @@
+export { addedLines, isAllowed, isBinaryPath, looksBinary } from "./facts.js";
 export { isPlaceholder } from "./placeholder.js";
 export { MAX_SCANNED_BYTES, scanFile, scanFiles, type ScanInput, type ScanResult } from "./scan.js";
 export type { ScannedFile, SecretFinding, SecretRuleId, SecretsPolicy } from "./types.js";

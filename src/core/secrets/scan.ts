@@ -6,6 +6,7 @@
  * SealedSecrets (kind SealedSecret, never matched as a Secret), empty values and placeholders.
  */
 import type { PatternMatcher } from "../reviews/pattern.js";
+import { isAllowed } from "./facts.js";
 import { scanTokens } from "./tokens.js";
 import type { ScannedFile, SecretFinding } from "./types.js";
 import { kustomizeEnvFiles, kustomizeSecretFiles, scanEnvFile, scanSecretFile, scanYaml } from "./yaml.js";
@@ -31,7 +32,8 @@ export interface ScanResult {
 }
 
 export function scanFiles(input: ScanInput): ScanResult {
-  const allowed = (path: string) => input.allow.some((pattern) => input.matchesPattern(pattern, path));
+  // A pattern the matcher refuses (PatternError) allows nothing: the file is scanned (fail closed).
+  const allowed = (path: string) => isAllowed(input.allow, input.matchesPattern, path);
   // A secretGenerator's env and source files are Secrets in disguise: find which files those are first.
   const envFiles = new Set<string>();
   const secretFiles = new Set<string>();

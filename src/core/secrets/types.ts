@@ -33,8 +33,5 @@ export interface ScannedFile {
   changedLines?: ReadonlySet<number>;
 }
 
-export interface SecretsPolicy {
-  enabled: boolean;
-  /** CODEOWNERS-style patterns of files that may hold credentials (test fixtures, encrypted vaults). */
-  allow: string[];
-}
+/** The policy's `secrets` section, resolved (defined with the rest of the policy model). */
+export type { SecretsPolicy } from "../policy/types.js";

@@ -6,7 +6,8 @@
  *    caps checked before anything is paged (src/github/pull-facts.ts);
  * 2. the policy at the base SHA, then what says whether the base is a record ref;
  * 3. for a governed base only, all at once: CODEOWNERS and the keyring at the base, reviewers'
- *    permissions, the commits' paths (key scopes), the protection audit, and the team rosters
+ *    permissions, the commits' paths (key scopes), the protection audit, the secrets scan of the
+ *    changed files at the head (src/github/secret-facts.ts), and the team rosters
  *    (as soon as CODEOWNERS says which teams own the changed files).
  *
  * Throws FactsError when a fact cannot be read; the caller fails closed.
@@ -19,6 +20,7 @@ import { githubFileSource } from "../file-source.js";
 import type { GitHub, RepoRef } from "../octokit.js";
 import { fetchPermissions, fetchTeamMembers } from "../people.js";
 import { auditBranchProtection } from "../protection/audit.js";
+import { secretsVerdict } from "../secret-facts.js";
 import { fetchPullListing } from "../pull-facts.js";
 import { readPolicyOutcome, readRecordRefFacts } from "../record-ref-base.js";
 import { fetchCommitPaths } from "../signature-facts.js";
@@ -81,25 +83,27 @@ async function readGoverned(
     );
     return audit.result;
   };
-  const [codeownersFile, keyring, permissions, members, commitPaths, protectionRule] = await Promise.all([
-    codeowners,
-    readKeyring(
-      base,
-      branch.signatures.openpgpKeyrings,
-      branch.signatures.sshAllowedSigners,
-      branch.signatures.signerLogins,
-    ),
-    fetchPermissions(gh, target.repo, reviewersOf(pull)),
-    teamMembers,
-    branch.signatures.scopes.length > 0
-      ? fetchCommitPaths(
-          gh,
-          target.repo,
-          pull.commits.map((c) => c.sha),
-        )
-      : Promise.resolve(null),
-    protection(),
-  ]);
+  const [codeownersFile, keyring, permissions, members, commitPaths, protectionRule, secrets] =
+    await Promise.all([
+      codeowners,
+      readKeyring(
+        base,
+        branch.signatures.openpgpKeyrings,
+        branch.signatures.sshAllowedSigners,
+        branch.signatures.signerLogins,
+      ),
+      fetchPermissions(gh, target.repo, reviewersOf(pull)),
+      teamMembers,
+      branch.signatures.scopes.length > 0
+        ? fetchCommitPaths(
+            gh,
+            target.repo,
+            pull.commits.map((c) => c.sha),
+          )
+        : Promise.resolve(null),
+      protection(),
+      secretsVerdict(gh, target.repo, pull, branch.secrets),
+    ]);
   return {
     codeowners: codeownersFile,
     keyring,
@@ -107,5 +111,6 @@ async function readGoverned(
     teamMembers: members,
     commitPaths,
     protection: protectionRule,
+    secrets,
   };
 }
