@@ -1,7 +1,7 @@
 import type { Logger } from "probot";
 import type { Verdict } from "../core/verdict/types.js";
 import type { PullgateMetrics } from "../metrics.js";
-import { completeCheck, pastRuns, startCheck, type PastRuns } from "./check-run.js";
+import { completeCheck, startEvaluation } from "./check-run.js";
 import type { Decision } from "./decision.js";
 import { evaluateHead, type HeadEvaluation } from "./evaluate-head.js";
 import type { Evaluation } from "./evaluate-pull.js";
@@ -40,16 +40,10 @@ export interface GateTarget {
  * (null when it failed closed).
  */
 export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): Promise<Evaluation | null> {
-  // Read our previous runs before the new one exists: the last decision remembers who pushed the
-  // head (check runs only we can write), and runs still in progress may be orphans of a replica
-  // that died mid-evaluation.
-  const past = await pastRuns(gh, target.repo, target.headSha, deps.appId).catch((): PastRuns => ({
-    latest: null,
-    inProgress: [],
-  }));
+  // Our previous runs: the last decision remembers who pushed the head (check runs only we can
+  // write), and runs still in progress may be orphans of a replica that died mid-evaluation.
+  const { checkRunId, past } = await startEvaluation(gh, target.repo, target.headSha, deps.appId, deps.log);
   const lastPusher = target.lastPusher ?? past.latest?.decision?.lastPusher ?? null;
-  const checkRunId = await startCheck(gh, target.repo, target.headSha);
-  await closeSupersededRuns(deps, gh, target, past.inProgress);
   let head: HeadEvaluation;
   try {
     head = await withTimeout(
@@ -125,28 +119,6 @@ export function describeFailure(error: unknown): string {
     }
   }
   return `GitHub answered HTTP ${status}${where} (${message}); the facts for this head are incomplete`;
-}
-
-/**
- * Runs of ours still in progress when a new evaluation starts are completed as cancelled, so a run
- * whose replica crashed is not left in progress forever. If one was in fact still being evaluated
- * elsewhere, that evaluation completes it later; the newest run is the one GitHub shows either way.
- */
-async function closeSupersededRuns(
-  deps: GateDeps,
-  gh: GitHub,
-  target: GateTarget,
-  runIds: number[],
-): Promise<void> {
-  for (const id of runIds) {
-    await completeCheck(gh, target.repo, id, {
-      conclusion: "cancelled",
-      title: "Superseded by a newer evaluation",
-      summary: "A newer pullgate evaluation of this head replaced this one before it completed.",
-    }).catch((error: unknown) =>
-      deps.log.warn({ err: error, checkRunId: id }, "could not close a superseded check run"),
-    );
-  }
 }
 
 function emptyDecision(target: GateTarget, verdict: Verdict): Decision {
