@@ -55,6 +55,21 @@ describe("memoryLease: one holder at a time", () => {
     expect(await lease.tryClaim("sweep", "c", 1_000)).toBe("in-flight");
   });
 
+  it("only the live holder renews: a renewal keeps others out past the first expiry", async () => {
+    const c = clock();
+    const lease = memoryLease(c.now);
+    await lease.tryClaim("sweep", "a", 1_000);
+    c.advance(900);
+    expect(await lease.renew?.("sweep", "b", 1_000)).toBe(false);
+    expect(await lease.renew?.("sweep", "a", 1_000)).toBe(true);
+    c.advance(900);
+    expect(await lease.tryClaim("sweep", "b", 1_000)).toBe("in-flight");
+    // Once expired it is not the holder's any more: no renewal brings it back.
+    c.advance(100);
+    expect(await lease.renew?.("sweep", "a", 1_000)).toBe(false);
+    expect(await lease.tryClaim("sweep", "b", 1_000)).toBe("claimed");
+  });
+
   it("close drops every lease", async () => {
     const lease = memoryLease(clock().now);
     await lease.tryClaim("sweep", "a", 60_000);
