@@ -12,7 +12,7 @@
 import type { Logger } from "probot";
 import type { PullgateMetrics } from "../metrics.js";
 import { planAccessWork, type AccessChange, type PullVerdictState } from "./access-change.js";
-import { completeCheck, pastRuns, startCheck } from "./check-run.js";
+import { pastRuns, reportCheck } from "./check-run.js";
 import type { Decision } from "./decision.js";
 import { errorVerdict } from "./error-verdict.js";
 import type { GateTarget } from "./gate.js";
@@ -111,8 +111,7 @@ async function markStale(
     status: verdict.status,
     rules: verdict.rules.map((r) => ({ id: r.id, status: r.status })),
   };
-  const id = await startCheck(gh, pull.repo, pull.headSha);
-  await completeCheck(gh, pull.repo, id, renderCheck(verdict, decision));
+  await reportCheck(gh, pull.repo, pull.headSha, renderCheck(verdict, decision));
 }
 
 /**

@@ -2,6 +2,13 @@ import { fitOutput, type CheckOutput } from "./render-check.js";
 import { decodeDecision, type Decision } from "./decision.js";
 import { httpStatus, type GitHub, type RepoRef } from "./octokit.js";
 
+/**
+ * The lifecycle of pullgate's check run, the one every handler uses (gate, merge group, access
+ * change, reconciler): **start** a run in progress on the head, **supersede** the runs of ours a
+ * previous evaluation left in progress, **complete** the run with its verdict, the completing write
+ * **retried** on GitHub's "later" answers. A check is never left in progress and never completed
+ * as anything but what its own evaluation found (docs/architecture.md, invariant 4).
+ */
 export const CHECK_NAME = "pullgate";
 
 /** Re-evaluate button shown on every completed check (a `check_run.requested_action` event). */
@@ -24,6 +31,13 @@ export async function startCheck(gh: GitHub, repo: RepoRef, headSha: string): Pr
   return data.id;
 }
 
+/** The completing write of a superseded run (see supersedeRuns). */
+export const SUPERSEDED_OUTPUT = {
+  conclusion: "cancelled",
+  title: "Superseded by a newer evaluation",
+  summary: "A newer pullgate evaluation of this head replaced this one before it completed.",
+} as const;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Seconds GitHub asks us to wait (secondary rate limits answer 403/429 with retry-after). */
@@ -45,6 +59,8 @@ export async function completeCheck(
   output:
     CheckOutput | { conclusion: "neutral" | "cancelled"; title: string; summary: string; text?: string },
   attempts = 4,
+  /** Asked before every attempt: false skips the write (the run needs it no more). */
+  stillNeeded?: () => Promise<boolean>,
 ): Promise<void> {
   // Every completing write fits GitHub's limits, whoever built the output (an error's message, an
   // access-change mark): a 422 for size is not retried and would leave the check in progress.
@@ -53,22 +69,27 @@ export async function completeCheck(
   // (docs/github-api.md, "Limits"): the first batch rides on the completing write, each further
   // batch is one more update, which GitHub appends to the run's annotations.
   const [first, ...rest] = "annotationBatches" in fitted ? (fitted.annotationBatches ?? []) : [];
-  await retrying(attempts, () =>
-    gh.rest.checks.update({
-      ...repo,
-      check_run_id: checkRunId,
-      status: "completed",
-      conclusion: fitted.conclusion,
-      completed_at: new Date().toISOString(),
-      output: {
-        title: fitted.title,
-        summary: fitted.summary,
-        ...(fitted.text ? { text: fitted.text } : {}),
-        ...(first ? { annotations: first } : {}),
-      },
-      actions: [REEVALUATE_ACTION],
-    }),
+  const written = await retrying(
+    attempts,
+    () =>
+      gh.rest.checks.update({
+        ...repo,
+        check_run_id: checkRunId,
+        status: "completed",
+        conclusion: fitted.conclusion,
+        completed_at: new Date().toISOString(),
+        output: {
+          title: fitted.title,
+          summary: fitted.summary,
+          ...(fitted.text ? { text: fitted.text } : {}),
+          ...(first ? { annotations: first } : {}),
+        },
+        actions: [REEVALUATE_ACTION],
+      }),
+    stillNeeded,
   );
+  // A run the supersede skipped gets no annotations either.
+  if (!written) return;
   for (const batch of rest) {
     await retrying(attempts, () =>
       gh.rest.checks.update({
@@ -80,12 +101,20 @@ export async function completeCheck(
   }
 }
 
-/** Runs a check-run write, retried on the answers that mean "later" (see completeCheck). */
-async function retrying(attempts: number, write: () => Promise<unknown>): Promise<void> {
+/**
+ * Runs a check-run write, retried on the answers that mean "later" (see completeCheck). With
+ * `stillNeeded`, asked before every attempt: false skips the write and returns false.
+ */
+async function retrying(
+  attempts: number,
+  write: () => Promise<unknown>,
+  stillNeeded?: () => Promise<boolean>,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
+      if (stillNeeded && !(await stillNeeded())) return false;
       await write();
-      return;
+      return true;
     } catch (error) {
       const status = httpStatus(error);
       const wait = retryAfterMs(error);
@@ -148,4 +177,75 @@ export async function latestVerdict(
   appId: number,
 ): Promise<PastVerdict | null> {
   return (await pastRuns(gh, repo, sha, appId)).latest;
+}
+
+/** Logs what a supersede could not do; a run left in progress is closed by the next evaluation. */
+export interface LifecycleLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * Supersedes runs of ours found in progress when a new evaluation started: each is completed as
+ * cancelled, so a run whose replica crashed is not left in progress forever. If one was in fact
+ * still being evaluated elsewhere, that evaluation completes it later and its verdict stands.
+ *
+ * A run that completed in the meantime is never touched: its conclusion (a failure, typically) is
+ * the verdict of its evaluation, and overwriting it with "cancelled", which reviewers and GitHub
+ * read as not-a-failure, would erase it. GitHub has no conditional write for check runs, so the
+ * run is read again right before each write attempt (retries included) and left alone unless it
+ * is still in progress. Best effort: a failure is logged, the new run is unaffected.
+ */
+export async function supersedeRuns(
+  gh: GitHub,
+  repo: RepoRef,
+  runIds: readonly number[],
+  log: LifecycleLog,
+): Promise<void> {
+  for (const id of runIds) {
+    const inProgress = async () =>
+      (await gh.rest.checks.get({ ...repo, check_run_id: id })).data.status !== "completed";
+    await completeCheck(gh, repo, id, SUPERSEDED_OUTPUT, 4, inProgress).catch((error: unknown) =>
+      log.warn({ err: error, checkRunId: id }, "could not close a superseded check run"),
+    );
+  }
+}
+
+/** A run this evaluation started, and what was on the head before it. */
+export interface StartedEvaluation {
+  checkRunId: number;
+  /** Our runs on the head before this one (the verdict in force, the runs left in progress). */
+  past: PastRuns;
+}
+
+/**
+ * Starts the evaluation of a head: reads our previous runs before the new one exists (the last
+ * decision remembers who pushed the head), starts the new run, then supersedes the runs left in
+ * progress. Reading the past is best effort: without it nothing is superseded, and the evaluation
+ * goes on.
+ */
+export async function startEvaluation(
+  gh: GitHub,
+  repo: RepoRef,
+  headSha: string,
+  appId: number,
+  log: LifecycleLog,
+): Promise<StartedEvaluation> {
+  const past = await pastRuns(gh, repo, headSha, appId).catch((): PastRuns => ({
+    latest: null,
+    inProgress: [],
+  }));
+  const checkRunId = await startCheck(gh, repo, headSha);
+  await supersedeRuns(gh, repo, past.inProgress, log);
+  return { checkRunId, past };
+}
+
+/** A verdict written without an evaluation (an access-change mark): started and completed at once. */
+export async function reportCheck(
+  gh: GitHub,
+  repo: RepoRef,
+  headSha: string,
+  output: CheckOutput,
+): Promise<void> {
+  const id = await startCheck(gh, repo, headSha);
+  await completeCheck(gh, repo, id, output);
 }

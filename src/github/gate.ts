@@ -1,12 +1,12 @@
 import type { Logger } from "probot";
 import type { Verdict } from "../core/verdict/types.js";
 import type { PullgateMetrics } from "../metrics.js";
-import { completeCheck, pastRuns, startCheck, type PastRuns } from "./check-run.js";
+import { completeCheck, startEvaluation } from "./check-run.js";
 import { emptyDecision as buildEmptyDecision, type Decision } from "../core/gate/decision.js";
 import { evaluateHead, type HeadEvaluation } from "./evaluate-head.js";
 import type { Evaluation } from "./evaluate-pull.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "./octokit.js";
-import { escapeMarkdown, renderCheck } from "./render-check.js";
+import { renderCheck, renderRecordRefRefusal, renderUngoverned } from "../core/gate/render.js";
 import { withTimeout } from "./with-timeout.js";
 import { errorVerdict } from "./error-verdict.js";
 
@@ -40,16 +40,10 @@ export interface GateTarget {
  * (null when it failed closed).
  */
 export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): Promise<Evaluation | null> {
-  // Read our previous runs before the new one exists: the last decision remembers who pushed the
-  // head (check runs only we can write), and runs still in progress may be orphans of a replica
-  // that died mid-evaluation.
-  const past = await pastRuns(gh, target.repo, target.headSha, deps.appId).catch((): PastRuns => ({
-    latest: null,
-    inProgress: [],
-  }));
+  // Our previous runs: the last decision remembers who pushed the head (check runs only we can
+  // write), and runs still in progress may be orphans of a replica that died mid-evaluation.
+  const { checkRunId, past } = await startEvaluation(gh, target.repo, target.headSha, deps.appId, deps.log);
   const lastPusher = target.lastPusher ?? past.latest?.decision?.lastPusher ?? null;
-  const checkRunId = await startCheck(gh, target.repo, target.headSha);
-  await closeSupersededRuns(deps, gh, target, past.inProgress);
   let head: HeadEvaluation;
   try {
     head = await withTimeout(
@@ -74,27 +68,14 @@ export async function gatePull(deps: GateDeps, gh: GitHub, target: GateTarget): 
   }
   const evaluation = head.reported;
   if (evaluation.kind === "ungoverned") {
-    await completeCheck(gh, target.repo, checkRunId, {
-      conclusion: "neutral",
-      title: `No pullgate policy governs ${evaluation.baseRef}`.slice(0, 250),
-      summary: [
-        `The base branch <code>${escapeMarkdown(evaluation.baseRef)}</code> is not named in the pullgate policy read from its own head, so nothing is required here.`,
-        ...head.notes.map((n) => `\n> ${escapeMarkdown(n)}`),
-      ].join("\n"),
-    });
+    await completeCheck(gh, target.repo, checkRunId, renderUngoverned(evaluation.baseRef, head.notes));
     deps.metrics.evaluations.inc({ conclusion: "neutral" });
     return evaluation;
   }
   if (evaluation.kind === "record-ref") {
     // Record refs are written only by pullgate (docs/protection.md, "Pull requests into record refs").
-    const output = renderCheck(evaluation.verdict, evaluation.decision, head.notes);
-    await completeCheck(gh, target.repo, checkRunId, {
-      ...output,
-      title: `${evaluation.baseRef} is a record ref written only by pullgate: close this pull request`.slice(
-        0,
-        250,
-      ),
-    });
+    const output = renderRecordRefRefusal(evaluation.verdict, evaluation.decision, head.notes);
+    await completeCheck(gh, target.repo, checkRunId, output);
     deps.metrics.evaluations.inc({ conclusion: output.conclusion });
     return evaluation;
   }
@@ -125,28 +106,6 @@ export function describeFailure(error: unknown): string {
     }
   }
   return `GitHub answered HTTP ${status}${where} (${message}); the facts for this head are incomplete`;
-}
-
-/**
- * Runs of ours still in progress when a new evaluation starts are completed as cancelled, so a run
- * whose replica crashed is not left in progress forever. If one was in fact still being evaluated
- * elsewhere, that evaluation completes it later; the newest run is the one GitHub shows either way.
- */
-async function closeSupersededRuns(
-  deps: GateDeps,
-  gh: GitHub,
-  target: GateTarget,
-  runIds: number[],
-): Promise<void> {
-  for (const id of runIds) {
-    await completeCheck(gh, target.repo, id, {
-      conclusion: "cancelled",
-      title: "Superseded by a newer evaluation",
-      summary: "A newer pullgate evaluation of this head replaced this one before it completed.",
-    }).catch((error: unknown) =>
-      deps.log.warn({ err: error, checkRunId: id }, "could not close a superseded check run"),
-    );
-  }
 }
 
 function emptyDecision(target: GateTarget, verdict: Verdict): Decision {

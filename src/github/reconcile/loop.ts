@@ -36,6 +36,8 @@ export interface ReconcileLoopOptions {
 /** The part of a claim store the lease needs (the webhook delivery ledger's stores fit it). */
 export interface LeaseStore {
   tryClaim(id: string, token: string, leaseMs: number): Promise<"claimed" | "handled" | "in-flight">;
+  /** Extends the holder's lease; false when `token` no longer holds it. */
+  renew?(id: string, token: string, leaseMs: number): Promise<boolean>;
   release(id: string, token: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,6 +51,12 @@ export function memoryLease(now: () => number = Date.now): LeaseStore {
       if (current && current.until > now()) return Promise.resolve("in-flight");
       held.set(id, { token, until: now() + leaseMs });
       return Promise.resolve("claimed");
+    },
+    renew(id, token, leaseMs) {
+      const current = held.get(id);
+      if (!current || current.token !== token || current.until <= now()) return Promise.resolve(false);
+      current.until = now() + leaseMs;
+      return Promise.resolve(true);
     },
     release(id, token) {
       if (held.get(id)?.token === token) held.delete(id);
@@ -70,6 +78,8 @@ export interface ReconcileLoop {
 }
 
 const LEASE_ID = "sweep";
+/** The sweep lease when the store renews it (every third of it while the sweep runs). */
+const LEASE_MS = 30_000;
 const REACHABLE_CACHE_MS = 5_000;
 
 export async function startReconcileLoop(options: ReconcileLoopOptions): Promise<ReconcileLoop> {
@@ -88,8 +98,11 @@ export async function startReconcileLoop(options: ReconcileLoopOptions): Promise
     return slug;
   };
   const lease = options.lease ?? memoryLease();
-  // A lease outlives the longest sweep we expect; it is released as soon as the sweep ends.
-  const leaseMs = Math.max(options.intervalMs, 10 * 60_000);
+  // A store that can renew gets a short lease, renewed while the sweep runs: a replica killed
+  // mid-sweep (SIGKILL: no release) then blocks the others' sweeps for LEASE_MS, not for ten
+  // minutes. Without renewal the lease must outlive the longest sweep we expect. Either way it is
+  // released as soon as the sweep ends.
+  const leaseMs = lease.renew ? LEASE_MS : Math.max(options.intervalMs, 10 * 60_000);
   const reconciler = new Reconciler({
     appId: options.appId,
     auth: (id?: number) => probot.auth(id) as Promise<GitHub>,
@@ -110,9 +123,14 @@ export async function startReconcileLoop(options: ReconcileLoopOptions): Promise
       const token = randomUUID();
       const claim = await lease.tryClaim(LEASE_ID, token, leaseMs);
       if (claim !== "claimed") return null;
+      // A lost renewal only risks a second sweep at once, which is harmless (see the top).
+      const renewal = lease.renew
+        ? setInterval(() => void lease.renew?.(LEASE_ID, token, leaseMs).catch(() => false), leaseMs / 3)
+        : null;
       try {
         return await reconciler.sweep(scope);
       } finally {
+        if (renewal) clearInterval(renewal);
         await lease.release(LEASE_ID, token).catch(() => undefined);
       }
     })().finally(() => {

@@ -4,8 +4,9 @@ export const ALERT_LABEL = "pullgate-alert";
 export const ALERT_STATUS_CONTEXT = "pullgate/record";
 export const ALERT_TITLE = "pullgate: changes reached governed branches without approval";
 /**
- * Marks the issue body as pullgate's: with the author check, an issue a person wrote (anyone with
- * triage access can add the label) is never adopted (as src/github/protection/alert-issue.ts does).
+ * Marks the issue body as pullgate's. Never trusted alone: anyone with triage access can label
+ * an issue and copy the marker in, so only an issue the app itself wrote is adopted (as
+ * src/github/protection/alert-issue.ts does for drift issues).
  */
 export const ALERT_ISSUE_MARKER = "<!-- pullgate:bypass-alert -->";
 
@@ -45,26 +46,49 @@ export interface IssueView {
   pull_request?: unknown;
 }
 
-/** pullgate's newest open alert issue among those listed: written by the app, carrying the marker. */
+/**
+ * pullgate's open alert issue among those listed: written by the app, carrying the marker. The
+ * oldest one: two replicas can each create one at once, and the newer is then closed as a
+ * duplicate (see raiseAlert), so every replica settles on the same issue.
+ */
 export function ownAlertIssue(issues: readonly IssueView[], appLogin: string): IssueView | null {
   const own = issues
     .filter(
       (i) =>
         !i.pull_request && sameLogin(i.user?.login, appLogin) && (i.body ?? "").includes(ALERT_ISSUE_MARKER),
     )
-    .sort((a, b) => b.number - a.number);
+    .sort((a, b) => a.number - b.number);
   return own[0] ?? null;
 }
 
-/** Whether the app already reported the event `key` in the issue (body or one of its own comments). */
+/** The body of a new alert issue, the event it was opened for included. */
+export function alertIssueBody(event: Pick<AlertEvent, "key" | "body">): string {
+  return `${ALERT_ISSUE_MARKER}\npullgate found commits on governed branches that did not come through an approved pull request, or changes to its record refs it did not make. Each event is listed below and in the comments.\n\n${eventText(event)}`;
+}
+
+/** The text that reports an event: its hidden marker, then its Markdown. */
+function eventText(event: Pick<AlertEvent, "key" | "body">): string {
+  return `${eventMarker(event.key)}\n${event.body}`;
+}
+
+/**
+ * Whether the app already reported the event in the issue: in one of the app's own comments, or
+ * in the issue body the app opened the issue with for this very event.
+ *
+ * The body is editable by anyone with write access to the repository, so a marker found in it
+ * proves nothing: planting the marker of a commit one is about to push would silence its alert.
+ * A body counts only while it is, byte for byte, what the app wrote when it opened the issue for
+ * this event (so the event is there, in the app's words); an edited body never does, and the
+ * event is then commented again: a duplicate alert rather than a missing one.
+ */
 export function alreadyReported(
   issue: IssueView,
   comments: readonly { body?: string | null; user?: { login: string } | null }[],
-  key: string,
+  event: Pick<AlertEvent, "key" | "body">,
   appLogin: string,
 ): boolean {
-  const marker = eventMarker(key);
-  if ((issue.body ?? "").includes(marker)) return true;
+  if (sameLogin(issue.user?.login, appLogin) && issue.body === alertIssueBody(event)) return true;
+  const marker = eventMarker(event.key);
   return comments.some((c) => sameLogin(c.user?.login, appLogin) && (c.body ?? "").includes(marker));
 }
 
@@ -121,8 +145,8 @@ export async function raiseBypassAlert(
 /**
  * Records one event: the failing status when it names a commit, then a comment on pullgate's one
  * open alert issue (created with the event when there is none), once per event key. Cost: the
- * status, the issue search, the comment listing of the issue (one page per 100 comments), and the
- * comment or the issue.
+ * status, the issue search, then either the comment listing of the issue (one page per 100
+ * comments) and the comment, or the new issue and a second search (see keepOldest).
  */
 export async function raiseAlert(
   gh: GitHub,
@@ -140,31 +164,69 @@ export async function raiseAlert(
       description: event.status.description.slice(0, 140),
     });
   }
-  const open = await gh.paginate(gh.rest.issues.listForRepo, {
+  const existing = ownAlertIssue(await listOpen(gh, repo, appLogin), appLogin);
+  if (existing) return commentOnce(gh, repo, existing, event, appLogin);
+  const created = await gh.rest.issues.create({
+    ...repo,
+    title: ALERT_TITLE,
+    labels: [ALERT_LABEL],
+    body: alertIssueBody(event),
+  });
+  return keepOldest(gh, repo, created.data.number, event, appLogin);
+}
+
+/** The open issues labelled `pullgate-alert` (the caller keeps only the app's own). */
+function listOpen(gh: GitHub, repo: RepoRef, appLogin: string): Promise<IssueView[]> {
+  return gh.paginate(gh.rest.issues.listForRepo, {
     ...repo,
     labels: ALERT_LABEL,
     creator: appLogin,
     state: "open",
     per_page: 100,
   });
-  const text = `${eventMarker(event.key)}\n${event.body}`;
-  const existing = ownAlertIssue(open, appLogin);
-  if (existing) {
-    const comments = await gh.paginate(gh.rest.issues.listComments, {
-      ...repo,
-      issue_number: existing.number,
-      per_page: 100,
-    });
-    if (alreadyReported(existing, comments, event.key, appLogin))
-      return { issue: existing.number, duplicate: true };
-    await gh.rest.issues.createComment({ ...repo, issue_number: existing.number, body: text });
-    return { issue: existing.number, duplicate: false };
-  }
-  const created = await gh.rest.issues.create({
+}
+
+/** Comments the event on the app's issue unless the app already reported it there. */
+async function commentOnce(
+  gh: GitHub,
+  repo: RepoRef,
+  issue: IssueView,
+  event: AlertEvent,
+  appLogin: string,
+): Promise<{ issue: number; duplicate: boolean }> {
+  const comments = await gh.paginate(gh.rest.issues.listComments, {
     ...repo,
-    title: ALERT_TITLE,
-    labels: [ALERT_LABEL],
-    body: `${ALERT_ISSUE_MARKER}\npullgate found commits on governed branches that did not come through an approved pull request, or changes to its record refs it did not make. Each event is listed below and in the comments.\n\n${text}`,
+    issue_number: issue.number,
+    per_page: 100,
   });
-  return { issue: created.data.number, duplicate: false };
+  if (alreadyReported(issue, comments, event, appLogin)) return { issue: issue.number, duplicate: true };
+  await gh.rest.issues.createComment({ ...repo, issue_number: issue.number, body: eventText(event) });
+  return { issue: issue.number, duplicate: false };
+}
+
+/**
+ * After opening issue `created`: when another raise opened one at the same time (two replicas, or
+ * a sweep and a redelivered push reporting the same bypass: the sweep lease keeps sweeps apart,
+ * not a sweep from a webhook), both saw no issue and both created one. The oldest open one is the
+ * issue; ours, the newer, is closed and its body replaced by a pointer (so it no longer reads as an
+ * alert issue of ours), and the event is reported on the oldest unless already there.
+ */
+async function keepOldest(
+  gh: GitHub,
+  repo: RepoRef,
+  created: number,
+  event: AlertEvent,
+  appLogin: string,
+): Promise<{ issue: number; duplicate: boolean }> {
+  const oldest = ownAlertIssue(await listOpen(gh, repo, appLogin), appLogin);
+  if (oldest === null || oldest.number >= created) return { issue: created, duplicate: false };
+  const reported = await commentOnce(gh, repo, oldest, event, appLogin);
+  await gh.rest.issues.update({
+    ...repo,
+    issue_number: created,
+    state: "closed",
+    state_reason: "not_planned",
+    body: `Duplicate of #${oldest.number}: pullgate reports every event there.`,
+  });
+  return reported;
 }

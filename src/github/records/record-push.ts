@@ -12,7 +12,7 @@ import { raiseAlert } from "./alert.js";
 import { judgeSha, type GuardTarget } from "./chain-guard.js";
 import type { RecordJudgement } from "./genuine.js";
 import { classifyRecordPush } from "./head-decision.js";
-import type { PushOutcome, RecordSigner } from "./publish.js";
+import type { PushOutcome, RecordSigner } from "./types.js";
 
 export interface RecordPushDeps {
   appId: number;
