@@ -261,10 +261,19 @@ describe("e2e attacks on reviews", () => {
     // (2), its files, commits, reviews (3), other PRs with this head (1), the org policy (1), one
     // team roster (1: @acme/platform owns the dev file and is the admin team), and one permission
     // per reviewer (0 or 1 here). That is 11 and 12; 13 leaves one request of slack, so any new
-    // per-evaluation request is caught here.
     // per-evaluation request is caught here, whether GitHub answers it 200 or 304; the counted
     // requests (what the rate limit is charged) are within the same bound.
-    expect(openedAll).toBeLessThanOrEqual(13);
+    // The secrets rule reads the head's tree and the changed file's blobs (at the head, and at the
+    // base for a modified file: docs/policy.md, "secrets"), once per head: cached by SHA, so a
+    // re-evaluation reads none. Counted apart so that the bound below still catches any other new
+    // per-evaluation request.
+    const secretsReads = (served: Record<string, number>) =>
+      (served["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"] ?? 0) +
+      (served["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"] ?? 0);
+    expect(openedServed["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"]).toBe(2);
+    expect(openedServed["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"]).toBeLessThanOrEqual(2);
+    expect(secretsReads(reviewedServed)).toBe(0);
+    expect(openedAll - secretsReads(openedServed)).toBeLessThanOrEqual(13);
     expect(reviewedAll).toBeLessThanOrEqual(13);
     expect(opened).toBeLessThanOrEqual(openedAll);
     expect(reviewed).toBeLessThanOrEqual(reviewedAll);
