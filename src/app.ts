@@ -45,14 +45,21 @@ async function pullToGate(
   context: Context,
   named: readonly { number: number }[],
   sha: string,
-): Promise<number | null> {
+): Promise<{ number: number; openPulls?: readonly number[] } | null> {
   const first = named.map((pr) => pr.number).sort((a, b) => a - b)[0];
-  if (first !== undefined) return first;
+  if (first !== undefined) return { number: first };
   const open = await openPullsWithHead(context.octokit, context.repo(), sha);
-  return open[0] ?? null;
+  // The evaluation needs the same listing (every open PR with this head): it is passed on, not asked twice.
+  return open[0] === undefined ? null : { number: open[0], openPulls: open };
 }
 
-type PullTarget = { repo: RepoRef; number: number; headSha: string; lastPusher?: string };
+type PullTarget = {
+  repo: RepoRef;
+  number: number;
+  headSha: string;
+  lastPusher?: string;
+  openPulls?: readonly number[];
+};
 
 /**
  * The Probot app: typed handlers that translate webhook events into "gate this PR head" work.
@@ -144,8 +151,8 @@ export function pullgateApp(partial: Partial<AppOptions> & { appId: number }): A
       options.metrics.webhooks.inc({ event: `check_run.${context.payload.action}` });
       const run = context.payload.check_run;
       if (run.app?.id !== options.appId || run.name !== "pullgate") return;
-      const number = await pullToGate(context, run.pull_requests, run.head_sha);
-      if (number !== null) await gate(context, { repo: context.repo(), number, headSha: run.head_sha });
+      const pick = await pullToGate(context, run.pull_requests, run.head_sha);
+      if (pick !== null) await gate(context, { repo: context.repo(), headSha: run.head_sha, ...pick });
     });
 
     app.on("merge_group.checks_requested", async (context) => {

@@ -30,6 +30,8 @@ export interface GateTarget {
   headSha: string;
   /** Who pushed the head, when the event says (synchronize); else read back from our last decision. */
   lastPusher?: string;
+  /** The open PRs with this head, when the handler has just listed them (passed to evaluate-head.ts). */
+  openPulls?: readonly number[];
 }
 
 /**

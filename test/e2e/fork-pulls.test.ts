@@ -95,6 +95,15 @@ describe("e2e: pull requests from forks", () => {
     expect(check?.conclusion, readable(check)).toBe("success");
     expect(decisionOf(check).approvedBy).toEqual(["bob"]);
 
+    // A re-run of a fork PR's check: GitHub names no PR in the event, so the app lists the open
+    // PRs with this head, once; the evaluation reuses that listing rather than asking again.
+    h.t.sandbox.instrumentation.resetCounts();
+    await h.rerequest(first.sha, olivia);
+    check = await h.check(first.sha);
+    expect(check?.conclusion, readable(check)).toBe("success");
+    const served = h.t.sandbox.instrumentation.servedRequestCounts();
+    expect(served["GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"]).toBe(1);
+
     // A push to the fork's branch synchronizes the PR: the approval is stale, the new head fails.
     const dir = first.dir;
     const second = await h.commit(
