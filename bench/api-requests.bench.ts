@@ -332,7 +332,7 @@ export const API_TARGETS: Record<string, number> = {
   open_1_file_pr: 17,
   synchronize_1_file_pr: 15,
   review_1_file_pr: 11,
-  merge_and_record: 20,
+  merge_and_record: 19,
   open_100_file_20_commit_pr: 17,
   review_100_file_20_commit_pr: 11,
   open_3000_file_pr: 47,

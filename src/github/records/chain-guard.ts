@@ -3,11 +3,13 @@
  * trusting the ref: the head must be the app's own record (genuine.ts), and the newest one the
  * app's record log proves (record-log.ts). Request cost (docs/performance.md):
  *
- * - normal path, the head is the record of the landing's first parent: 2 (ref + commit), as before;
+ * - normal path, the head is the record of the landing's first parent: 2 (ref + commit), and 1
+ *   (the ref) when this process wrote or read that record before (commits are cached by SHA);
  * - otherwise (a bypass commit in between, a catch-up, a tampered ref): + 1 check-run listing per
- *   commit walked back on the branch's first-parent history, + 1 commit read per step, + 1 read of
- *   the logged record, at most MAX_WALK steps.
+ *   commit walked back on the branch's first-parent history, + 1 commit read per step not read
+ *   before, + 1 read of the logged record, at most MAX_WALK steps.
  */
+import { ImmutableCache } from "../../core/gate/immutable-cache.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import {
   judgeRecordCommit,
@@ -41,16 +43,43 @@ export async function readRefSha(gh: GitHub, repo: RepoRef, refName: string): Pr
   }
 }
 
-/** One commit as the git/commits API returns it (404: null). */
+/**
+ * Commit objects already read, by repository and SHA. A SHA names one object forever, and the parts
+ * kept (parents, the signed payload and its signature) are that object's own bytes, so a cached
+ * entry is never stale; the judgement still rebuilds the object and checks its hash each time
+ * (genuine.ts). The guard walks the same commits again on every attempt and after a catch-up, and
+ * the record's own push event judges the record just written: those reads cost nothing. Absent
+ * commits (404) are not cached. Bounded: the oldest entries go first.
+ */
+const commits = new ImmutableCache<string, ApiCommit>(4_096);
+const FULL_SHA = /^[0-9a-f]{40}$/;
+const commitKey = (repo: RepoRef, sha: string) => `${repo.owner}/${repo.repo}@${sha}`;
+
+/**
+ * Remembers a commit this process wrote itself (the record it just created, whose SHA GitHub
+ * confirmed): the record push event that follows judges it without reading it back. Its payload
+ * and signature must hash to `commit.sha`, or the judgement refuses it as it would GitHub's answer.
+ */
+export function rememberApiCommit(repo: RepoRef, commit: ApiCommit): void {
+  if (FULL_SHA.test(commit.sha)) commits.set(commitKey(repo, commit.sha), commit);
+}
+
+/** One commit as the git/commits API returns it (404: null); read once per SHA per process. */
 export async function readApiCommit(gh: GitHub, repo: RepoRef, sha: string): Promise<ApiCommit | null> {
+  const key = commitKey(repo, sha);
+  const cached = commits.get(key);
+  if (cached !== undefined) return cached;
   try {
     const { data } = await gh.rest.git.getCommit({ ...repo, commit_sha: sha });
-    return {
+    const commit: ApiCommit = {
       sha: data.sha,
       parents: data.parents.map((p) => p.sha),
       payload: data.verification?.payload ?? null,
       signature: data.verification?.signature ?? null,
     };
+    // Only an answer for exactly the SHA asked for is kept (judgeSha refuses any other).
+    if (FULL_SHA.test(sha) && commit.sha === sha) commits.set(key, commit);
+    return commit;
   } catch (error) {
     if (httpStatus(error) === 404) return null;
     throw error;

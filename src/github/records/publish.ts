@@ -37,12 +37,21 @@ export async function handlePush(
   if (deleted && ZERO_SHA.test(push.before)) return { kind: "ignored", why: "nothing was deleted" };
 
   // The policy in force before this push decides: a push cannot govern itself out of a record.
-  const policySha = ZERO_SHA.test(push.before) ? push.after : push.before;
-  let effective = await loadEffectivePolicy(gh, repo, policySha);
+  const created = ZERO_SHA.test(push.before);
+  const policySha = created ? push.after : push.before;
+  let effective: Awaited<ReturnType<typeof loadEffectivePolicy>>;
   // A new branch brings its own tree: whether it is a record ref is not for that tree to say.
-  if (ZERO_SHA.test(push.before) && push.defaultBranch && mayBeRecordRef(branch, effective)) {
+  if (created && push.defaultBranch && branch.startsWith("approved/")) {
+    // Under the built-in prefix the default branch's policy decides whatever the new tree says, so
+    // that tree's policy is not read at all (the first record's own push event: 2 requests fewer).
     const tip = await readRefSha(gh, repo, `heads/${push.defaultBranch}`);
-    if (tip !== null) effective = await loadEffectivePolicy(gh, repo, tip);
+    effective = await loadEffectivePolicy(gh, repo, tip ?? policySha);
+  } else {
+    effective = await loadEffectivePolicy(gh, repo, policySha);
+    if (created && push.defaultBranch && mayBeRecordRef(branch, effective)) {
+      const tip = await readRefSha(gh, repo, `heads/${push.defaultBranch}`);
+      if (tip !== null) effective = await loadEffectivePolicy(gh, repo, tip);
+    }
   }
   if (!effective) return { kind: "ignored", why: "no pullgate policy" };
   if (branch.startsWith(effective.policy.recordRefPrefix)) {

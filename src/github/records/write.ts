@@ -11,7 +11,13 @@ import { landingRecord } from "../../record/landing-record.js";
 import { FactsError, httpStatus, type GitHub, type RepoRef } from "../octokit.js";
 import { loadEffectivePolicy } from "../policy-source.js";
 import { refusedBefore } from "./alert.js";
-import { guardHead, readRefSha, type GenuineRecord, type GuardTarget } from "./chain-guard.js";
+import {
+  guardHead,
+  readRefSha,
+  rememberApiCommit,
+  type GenuineRecord,
+  type GuardTarget,
+} from "./chain-guard.js";
 import { approvedLanding, type Landing } from "./landing.js";
 import { writeRecordLog } from "./record-log.js";
 import type { PublishDeps, PushOutcome, RecordSigner } from "./types.js";
@@ -108,9 +114,13 @@ export async function advance(
       (since === null || (await compare(chain, since, before)) === "ahead")
     ) {
       caughtUp = true;
-      await catchUp(chain, before, depth + 1);
-      attempt--; // catching up is not a lost race: re-read the head without spending an attempt
-      continue;
+      if (await catchUp(chain, before, depth + 1)) {
+        attempt--; // catching up is not a lost race: re-read the head without spending an attempt
+        continue;
+      }
+      // Nothing was written for the earlier tip: the head judged above is still the one to chain
+      // onto. A ref another replica moved meanwhile fails the compare-and-swap below and is judged
+      // again then, as on every lost race.
     }
     const unsigned = landingRecord({
       repository: `${repo.owner}/${repo.repo}`,
@@ -144,6 +154,14 @@ export async function advance(
         `GitHub stored the record as ${created.sha}, not the signed ${signed.sha}: refusing to publish it`,
       );
     }
+    // GitHub holds exactly this object: its record push event (and the next landing's guard) judge
+    // it from these bytes, which must still hash to its SHA, without reading it back.
+    rememberApiCommit(repo, {
+      sha: signed.sha,
+      parents: signed.parents,
+      payload: signed.raw,
+      signature: signed.signature,
+    });
     if (restoring) {
       // The only forced write pullgate makes: from the tampered head it observed, to a record that
       // builds on the newest genuine one. A ref that moved meanwhile is judged again.
@@ -225,19 +243,21 @@ export async function advance(
  * Publishes the record for an earlier tip of the branch that has none yet, when it is an approved
  * landing under the same policy (and, first, its own predecessors, up to MAX_CATCH_UP). A tip that is
  * not an approved landing is skipped without an alert: its own push event raises that alarm.
+ * True when it went as far as writing (or trying to write) a record or a restoration: the ref may
+ * have moved, so the caller judges its head again; false when it wrote nothing.
  */
-async function catchUp(chain: RecordChain, commit: string, depth: number): Promise<void> {
+async function catchUp(chain: RecordChain, commit: string, depth: number): Promise<boolean> {
   const { deps, gh, repo } = chain;
   // Its own event refused it (an approval had lapsed when it landed, docs/threat-model.md): that
   // alert stands, even if the facts have changed back since.
   if (await refusedBefore(gh, repo, commit, await deps.appLogin())) {
     deps.log.info({ commit }, "earlier tip was refused a record when it landed; it gets none");
-    return;
+    return false;
   }
   const approval = await approvedLanding(deps, gh, repo, commit, chain.branch, chain.environment);
   if (!approval.ok) {
     deps.log.info({ commit, reason: approval.reason }, "earlier tip has no record and gets none");
-    return;
+    return false;
   }
   const { landing } = approval;
   // Judged by the policy in force before it landed, as its own event would: same environment and ref.
@@ -251,10 +271,11 @@ async function catchUp(chain: RecordChain, commit: string, depth: number): Promi
     effective.policy.recordRefPrefix !== chain.recordRefPrefix
   ) {
     deps.log.info({ commit }, "earlier tip was governed by another policy; its own event decides");
-    return;
+    return false;
   }
   const outcome = await advance(chain, landing, landing.firstParent, depth);
   deps.log.info({ commit, outcome: outcome.kind }, "caught up on an earlier approved landing");
+  return true;
 }
 
 async function compare(chain: RecordChain, base: string, head: string): Promise<string> {
