@@ -1,6 +1,6 @@
 import { canonicalJson } from "./digest.js";
 import { branchPolicyFor } from "./match.js";
-import { FIELD_RULES } from "./merge.js";
+import { FIELD_RULES, show, valueOf } from "./merge.js";
 import type { BranchPolicy, Policy } from "./types.js";
 
 export type EnvironmentBinding = { ok: true } | { ok: false; reason: string };
@@ -55,12 +55,6 @@ export function judgeEnvironmentBinding(input: {
   return { ok: true };
 }
 
-function valueOf(entry: BranchPolicy, field: string): unknown {
-  const [section, key] = field.split(".") as ["signatures" | "reviews" | "protection", string];
-  const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  return (entry[section] as unknown as Record<string, unknown>)[camel];
-}
-
 /**
  * Where `own` is looser than `floor`, by the same field rules as the org -> repository merge
  * (merge.ts), plus every path rule and key scope of the floor, which `own` must keep as written:
@@ -84,8 +78,4 @@ export function looserThan(own: BranchPolicy, floor: BranchPolicy): string[] {
       found.push(`the key scope for ${s.signers.join(", ")} is missing or changed`);
   }
   return found;
-}
-
-function show(value: unknown): string {
-  return Array.isArray(value) ? `[${value.join(", ")}]` : JSON.stringify(value);
 }

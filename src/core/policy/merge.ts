@@ -153,7 +153,11 @@ function camel(snake: string): string {
   return snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function valueOf(settings: ResolvedSettings, field: string): unknown {
+/** The value of a FIELD_RULES field ("section.yaml_key") in resolved settings or a branch policy. */
+export function valueOf(
+  settings: Pick<ResolvedSettings, "signatures" | "reviews" | "protection" | "secrets">,
+  field: string,
+): unknown {
   const [section, key] = field.split(".") as ["signatures" | "reviews" | "protection" | "secrets", string];
   return (settings[section] as unknown as Record<string, unknown>)[camel(key)];
 }
@@ -164,7 +168,8 @@ function describeOrigin(origin: Origin | undefined): string {
   return `${origin.file}:${origin.line}:${origin.column}`;
 }
 
-function show(value: unknown): string {
+/** A setting's value as error messages show it. */
+export function show(value: unknown): string {
   return Array.isArray(value) ? `[${value.join(", ")}]` : JSON.stringify(value);
 }
 
